@@ -1,0 +1,2 @@
+# exim-mailauth — everything lives in build/; see README for the targets.
+include build/main.mk

@@ -1,0 +1,286 @@
+/* mailauth-check — evaluate one message from the command line, exactly as
+ * the Exim module would, and print the results (text or JSON).
+ *
+ *   mailauth-check [--zone FILE | --resolver SPEC] [--ip ADDR] [--helo NAME]
+ *                  [--mail-from ADDR] [--authserv-id ID] [--now EPOCH]
+ *                  [--json] [MESSAGE | -]
+ *   mailauth-check [--zone FILE | --resolver SPEC] --query TYPE NAME
+ *
+ * Exit status: 0 evaluated (whatever the verdicts), 1 internal failure,
+ * 2 bad usage or unreadable input (with a message naming the problem).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arena.h"
+#include "dns.h"
+#include "eval.h"
+#include "fields.h"
+#include "json.h"
+#include "mailauth_limits.h"
+#include "msg.h"
+#include "version.h"
+
+#define EXIT_EVALUATED 0
+#define EXIT_INTERNAL 1
+#define EXIT_USAGE 2
+
+struct cli {
+	const char *resolver;
+	const char *ip, *helo, *mail_from, *authserv_id;
+	const char *query_type, *query_name;
+	const char *message;
+	unsigned long long now;
+	bool json;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: mailauth-check [--zone FILE | --resolver SPEC] [--ip ADDR] [--helo NAME]\n"
+	      "                      [--mail-from ADDR] [--authserv-id ID] [--now EPOCH] [--json]\n"
+	      "                      [MESSAGE | -]\n"
+	      "       mailauth-check [--zone FILE | --resolver SPEC] --query TYPE NAME\n"
+	      "       mailauth-check --version\n"
+	      "\n"
+	      "  --resolver SPEC   system (default) | forward:ADDR[@PORT] | unbound:/path.conf\n"
+	      "                    | zone:/path/file\n"
+	      "  --zone FILE       short for --resolver zone:FILE\n"
+	      "  --mail-from ''    is the null sender\n",
+	      f);
+}
+
+static int die_usage(const char *fmt, const char *arg)
+{
+	fputs("mailauth-check: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+static bool parse_now(const char *s, unsigned long long *out)
+{
+	uint64_t v;
+	if (!slice_parse_u64(slice_from_cstr(s), UINT64_MAX / 1000, &v))
+		return false;
+	*out = v;
+	return true;
+}
+
+static int parse_args(int argc, char **argv, struct cli *c)
+{
+	static char zone_spec[4096];
+	enum { O_ZONE = 256, O_RESOLVER, O_IP, O_HELO, O_MAILFROM, O_AUTHSERV, O_NOW, O_JSON,
+	       O_QUERY, O_VERSION, O_HELP };
+	static const struct option opts[] = {
+		{ "zone", required_argument, NULL, O_ZONE },
+		{ "resolver", required_argument, NULL, O_RESOLVER },
+		{ "ip", required_argument, NULL, O_IP },
+		{ "helo", required_argument, NULL, O_HELO },
+		{ "mail-from", required_argument, NULL, O_MAILFROM },
+		{ "authserv-id", required_argument, NULL, O_AUTHSERV },
+		{ "now", required_argument, NULL, O_NOW },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "query", required_argument, NULL, O_QUERY },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+	memset(c, 0, sizeof *c);
+	c->resolver = "system";
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_ZONE:
+			if ((size_t)snprintf(zone_spec, sizeof zone_spec, "zone:%s", optarg) >=
+			    sizeof zone_spec)
+				return die_usage("--zone: path too long: %s", optarg);
+			c->resolver = zone_spec;
+			break;
+		case O_RESOLVER: c->resolver = optarg; break;
+		case O_IP: c->ip = optarg; break;
+		case O_HELO: c->helo = optarg; break;
+		case O_MAILFROM: c->mail_from = optarg; break;
+		case O_AUTHSERV: c->authserv_id = optarg; break;
+		case O_NOW:
+			if (!parse_now(optarg, &c->now))
+				return die_usage("--now wants seconds since the epoch, not '%s'", optarg);
+			break;
+		case O_JSON: c->json = true; break;
+		case O_QUERY: c->query_type = optarg; break;
+		case O_VERSION: {
+			struct arena *a = arena_new(0);
+			struct buf b;
+			buf_init(&b, a, 4096);
+			version_describe(&b);
+			puts(buf_cstr(&b));
+			arena_free(a);
+			exit(EXIT_EVALUATED);
+		}
+		case O_HELP:
+			usage(stdout);
+			exit(EXIT_EVALUATED);
+		default:
+			usage(stderr);
+			if (optopt || ch == '?')
+				return die_usage("unknown or incomplete option: %s", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (c->query_type) {
+		if (optind + 1 != argc)
+			return die_usage("--query wants TYPE NAME%s", "");
+		c->query_name = argv[optind];
+		return -1;
+	}
+	if (optind < argc - 1)
+		return die_usage("more than one message given (%s ...)", argv[optind + 1]);
+	c->message = optind < argc ? argv[optind] : "-";
+	return -1;
+}
+
+static int do_query(struct dns_resolver *r, const struct cli *c)
+{
+	enum dns_type t;
+	if (!dns_type_parse(slice_from_cstr(c->query_type), &t))
+		return die_usage("--query: unknown record type '%s'", c->query_type);
+	struct arena *a = arena_new(0);
+	if (!a)
+		return EXIT_INTERNAL;
+	struct dns_answer *ans = dns_query(r, a, t, slice_from_cstr(c->query_name),
+	                                   dns_now_ms() + DNS_DEFAULT_BUDGET_MS);
+	if (!ans) {
+		arena_free(a);
+		return EXIT_INTERNAL;
+	}
+	if (c->json) {
+		printf("{\"name\":");
+		json_write_string(stdout, slice_from_cstr(c->query_name));
+		printf(",\"type\":\"%s\",\"status\":\"%s\",\"security\":\"%s\",\"data\":[",
+		       dns_type_str(t), dns_status_str(ans->status), dns_security_str(ans->security));
+	} else {
+		printf("%s %s: %s (%s)\n", c->query_name, dns_type_str(t), dns_status_str(ans->status),
+		       dns_security_str(ans->security));
+	}
+	for (size_t i = 0; i < ans->n; i++) {
+		const struct dns_rr *rr = &ans->rr[i];
+		char text[64];
+		struct slice shown = rr->name.len ? rr->name : rr->data;
+		if (t == DNS_T_A && rr->data.len == 4) {
+			const unsigned char *b = (const unsigned char *)rr->data.ptr;
+			snprintf(text, sizeof text, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+			shown = slice_from_cstr(text);
+		} else if (t == DNS_T_AAAA && rr->data.len == 16) {
+			const unsigned char *b = (const unsigned char *)rr->data.ptr;
+			size_t o = 0;
+			for (int k = 0; k < 16; k += 2)
+				o += (size_t)snprintf(text + o, sizeof text - o, "%s%x", k ? ":" : "",
+				                      (unsigned)(b[k] << 8 | b[k + 1]));
+			shown = slice_from_cstr(text);
+		}
+		if (c->json) {
+			if (i)
+				putchar(',');
+			if (t == DNS_T_MX)
+				printf("{\"pref\":%u,\"exchange\":", rr->pref);
+			json_write_string(stdout, shown);
+			if (t == DNS_T_MX)
+				putchar('}');
+		} else {
+			fputs("  ", stdout);
+			if (t == DNS_T_MX)
+				printf("%u ", rr->pref);
+			json_write_string(stdout, shown);
+			putchar('\n');
+		}
+	}
+	if (c->json)
+		printf("]}\n");
+	arena_free(a);
+	return EXIT_EVALUATED;
+}
+
+static void print_fields(const struct fields *fs, bool json)
+{
+	if (json) {
+		putchar('{');
+		for (size_t i = 0; i < fs->n; i++) {
+			if (i)
+				putchar(',');
+			json_write_string(stdout, slice_from_cstr(fs->f[i].name));
+			putchar(':');
+			json_write_string(stdout, fs->f[i].value);
+		}
+		puts("}");
+		return;
+	}
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct field *f = &fs->f[i];
+		printf("%-24s ", f->name);
+		/* Multi-line values (headers) are printed as they are. */
+		fwrite(f->value.ptr, 1, f->value.len, stdout);
+		putchar('\n');
+	}
+}
+
+static int do_evaluate(struct dns_resolver *r, const struct cli *c)
+{
+	struct arena *a = arena_new(0);
+	if (!a)
+		return EXIT_INTERNAL;
+	struct msg m;
+	char err[512] = "";
+	enum msg_status st = msg_load_file(&m, a, c->message, err, sizeof err);
+	if (st == MSG_E_IO) {
+		fprintf(stderr, "mailauth-check: %s\n", err);
+		arena_free(a);
+		return EXIT_USAGE;
+	}
+	struct eval_config cfg;
+	eval_config_defaults(&cfg);
+	if (c->authserv_id)
+		cfg.authserv_id = c->authserv_id;
+	struct eval_input in = { 0 };
+	in.msg = &m;
+	in.now = c->now ? c->now : (unsigned long long)time(NULL);
+	if (c->ip) {
+		in.have_ip = true;
+		in.ip = slice_from_cstr(c->ip);
+	}
+	if (c->helo) {
+		in.have_helo = true;
+		in.helo = slice_from_cstr(c->helo);
+	}
+	if (c->mail_from) {
+		in.have_mail_from = true;
+		in.mail_from = slice_from_cstr(c->mail_from);
+	}
+	struct fields fs;
+	fields_init(&fs, a);
+	if (st != MSG_OK)
+		fields_set_cstr(&fs, "message_error", msg_status_str(st));
+	int rc = eval_run(r, a, &cfg, &in, &fs);
+	print_fields(&fs, c->json);
+	arena_free(a);
+	return rc == 0 && !fs.err ? EXIT_EVALUATED : EXIT_INTERNAL;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	int rc = parse_args(argc, argv, &c);
+	if (rc >= 0)
+		return rc;
+	char err[512] = "";
+	struct dns_resolver *r = dns_resolver_new(c.resolver, err, sizeof err);
+	if (!r) {
+		fprintf(stderr, "mailauth-check: resolver '%s': %s\n", c.resolver, err);
+		return EXIT_USAGE;
+	}
+	rc = c.query_type ? do_query(r, &c) : do_evaluate(r, &c);
+	dns_resolver_free(r);
+	return rc;
+}
