@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ar.h"
+#include "dkim.h"
 #include "dns.h"
 #include "eval.h"
 
@@ -40,6 +41,9 @@ static struct {
 	char *authserv_id;    /* malloc */
 	struct dns_resolver *resolver;
 	pid_t resolver_pid;
+	char *hostname;       /* primary_hostname (malloc): SPF receiver, history reporter */
+	struct dkim_key_cache *keys; /* DKIM and ARC keys, per process */
+	pid_t keys_pid;
 	struct glue_result env, msg;
 } G;
 
@@ -124,14 +128,11 @@ static void load(const char *path, bool missing_ok)
 	}
 
 	free(G.authserv_id);
-	G.authserv_id = NULL;
-	if (G.cfg && G.cfg->authserv_id) {
-		G.authserv_id = strdup(G.cfg->authserv_id);
-	} else {
-		struct slice h = glue_expand("$primary_hostname");
-		G.authserv_id = strndup(h.ptr && h.len ? h.ptr : "localhost",
-		                        h.ptr && h.len ? h.len : 9);
-	}
+	free(G.hostname);
+	struct slice h = glue_expand("$primary_hostname");
+	G.hostname = strndup(h.ptr && h.len ? h.ptr : "localhost", h.ptr && h.len ? h.len : 9);
+	G.authserv_id = G.cfg && G.cfg->authserv_id ? strdup(G.cfg->authserv_id)
+	                                            : (G.hostname ? strdup(G.hostname) : NULL);
 
 	/* A new file may name another resolver; earlier results were made
 	 * under the old settings. */
@@ -176,11 +177,37 @@ static struct dns_resolver *resolver_get(char *err, size_t errlen)
 	return G.resolver;
 }
 
-static void eval_settings(struct eval_config *ec)
+/* The per-process key cache (a child after fork() starts its own: the
+ * parent's belongs to the parent). */
+static struct dkim_key_cache *keys_get(void)
+{
+	if (!G.keys || G.keys_pid != getpid()) {
+		G.keys = dkim_key_cache_new();
+		G.keys_pid = getpid();
+	}
+	return G.keys;
+}
+
+/* In a transport (ARC sealing at delivery) the message is evaluated again
+ * in the delivery process: that must neither write a second history record
+ * nor remove the Authentication-Results the DATA ACL added. */
+static bool in_transport(void)
+{
+	return glue_expand("$transport_name").len != 0;
+}
+
+static void eval_settings(struct eval_config *ec, bool message)
 {
 	eval_config_defaults(ec);
 	ec->authserv_id = G.authserv_id;
+	ec->receiver = G.hostname;
+	ec->opts = G.cfg;
 	ec->dns_budget_ms = G.cfg->dns_timeout_ms;
+	ec->key_cache = keys_get();
+	if (message) {
+		ec->seal = G.cfg->arc_selector && G.cfg->arc_domain && G.cfg->arc_key;
+		ec->write_history = G.cfg->history_file && !in_transport();
+	}
 }
 
 static void input_from_envelope(struct eval_input *in, const struct glue_envelope *e)
@@ -225,7 +252,7 @@ static void run(struct glue_result *r, const struct eval_input *in, bool message
 		return;
 	}
 	struct eval_config ec;
-	eval_settings(&ec);
+	eval_settings(&ec, message);
 	if (eval_run(res, r->arena, &ec, in, &r->fs) != 0 || r->fs.err) {
 		glue_log("internal error while evaluating%s%s (out of memory?); results are temperror",
 		         message ? " message " : "", message ? r->id : "");
@@ -240,6 +267,13 @@ static void run(struct glue_result *r, const struct eval_input *in, bool message
 		fields_set_cstr(&r->fs, "spf_result", "temperror");
 	if (message && !fields_get(&r->fs, SLICE_LIT("dmarc_status")))
 		fields_set_cstr(&r->fs, "dmarc_status", "off");
+	const struct field *he = fields_get(&r->fs, SLICE_LIT("history_error"));
+	if (he && he->value.len)
+		glue_log("message %s: DMARC history record not written: %.*s", r->id,
+		         (int)(he->value.len > 300 ? 300 : he->value.len), he->value.ptr);
+	const struct field *se = fields_get(&r->fs, SLICE_LIT("arc_seal_error"));
+	if (ec.seal && se && se->value.len)
+		glue_debug("message %s: no ARC set: %.*s", r->id, (int)se->value.len, se->value.ptr);
 }
 
 static const struct fields *or_oom(struct glue_result *r)
@@ -338,6 +372,7 @@ const struct fields *glue_verify(int data_fd)
 			struct eval_input in;
 			input_from_envelope(&in, &e);
 			in.msg = &m;
+			in.job = slice_from_cstr(G.msg.id);
 			if (st != MSG_OK)
 				fields_set_cstr(&G.msg.fs, "message_error", msg_status_str(st));
 			run(&G.msg, &in, true);
@@ -345,7 +380,7 @@ const struct fields *glue_verify(int data_fd)
 		arena_free(ma);
 	}
 
-	size_t removed = glue_remove_forged_authres(glue_authserv_id());
+	size_t removed = in_transport() ? 0 : glue_remove_forged_authres(glue_authserv_id());
 	if (removed)
 		glue_log("message %s: removed %zu Authentication-Results field%s claiming our "
 		         "authserv-id", G.msg.id, removed, removed == 1 ? "" : "s");
@@ -388,8 +423,17 @@ static const char *const glue_known_fields[] = {
 	"dkim_verify_status", "dkim_verify_reason", "dkim_signers",
 	"dmarc_status", "dmarc_status_text", "dmarc_used_domain", "dmarc_domain_policy",
 	"arc_state", "arc_state_reason", "arc_domains", "arc_oldest_pass",
-	"authentication_results", "arc_seal", "body_bytes", "header_count",
-	"message_error", "mailauth_error",
+	"authentication_results", "arc_seal", "arc_seal_error", "body_bytes", "header_count",
+	"message_error", "mailauth_error", "history_error",
+	"spf_used_domain", "spf_mechanism", "spf_reason", "spf_helo_result", "spf_helo_domain",
+	"from_status", "from_reason", "from_domains", "from_org_domains",
+	"dkim_signatures", "dkim_results",
+	"dmarc_result", "dmarc_reason", "dmarc_author_domain", "dmarc_org_domain",
+	"dmarc_policy_found_at", "dmarc_policy_tag", "dmarc_policy", "dmarc_disposition",
+	"dmarc_spf_aligned", "dmarc_dkim_aligned", "dmarc_dkim_aligned_domain",
+	"dmarc_spf_domain", "dmarc_aspf", "dmarc_adkim", "dmarc_testing", "dmarc_override",
+	"dmarc_override_comment", "dmarc_discovery", "dmarc_tree_walk", "dmarc_rua",
+	"dmarc_pct",
 };
 
 bool glue_field_known(const struct fields *fs, struct slice name)

@@ -379,6 +379,7 @@ int dkim_verifier_finish(struct dkim_verifier *v, struct dkim_verify_result *out
 		if (vs->evaluated)
 			out->nevaluated++;
 		out->sigs[i] = vs->res;
+		out->sigs[i].evaluated = vs->evaluated;
 		if (vs->res.result == DKIM_PASS) {
 			/* Each passing domain once, lower case. */
 			bool seen = false;

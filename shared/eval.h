@@ -1,9 +1,25 @@
 /* eval.h — one evaluation of one message: SPF, DKIM, ARC and DMARC in the
- * order their inputs allow, with the results as named fields (fields.h).
+ * order their inputs allow, with the results as named fields (fields.h),
+ * the Authentication-Results field, and optionally the next ARC set and a
+ * DMARC history record.
  *
  * This is the single place that combines the protocols; the CLI, the Exim
  * glue, the tests and the benchmarks all call it, so every front end gives
  * the same answers for the same input.
+ *
+ * Fields set (the administrator-facing contract, README "Fields"):
+ *   envelope   spf_result spf_received spf_header_comment spf_smtp_comment
+ *              spf_used_domain spf_mechanism spf_reason spf_helo_result
+ *              spf_helo_domain
+ *   message    header_count body_bytes from_status from_reason from_domains
+ *              dkim_verify_status dkim_verify_reason dkim_signers
+ *              dkim_signatures dkim_results
+ *              arc_state arc_state_reason arc_domains arc_oldest_pass
+ *              dmarc_status dmarc_status_text dmarc_used_domain
+ *              dmarc_domain_policy and the dmarc_* details (dmarc.h)
+ *              authentication_results
+ *              arc_seal (when eval_config.seal), history_error (when the
+ *              history record could not be written)
  */
 #ifndef MAILAUTH_EVAL_H
 #define MAILAUTH_EVAL_H
@@ -12,14 +28,32 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "config.h"
 #include "dns.h"
 #include "fields.h"
 #include "msg.h"
 #include "slice.h"
 
+struct dkim_key_cache;
+
 struct eval_config {
 	const char *authserv_id;  /* for Authentication-Results; NULL: "localhost" */
-	uint64_t dns_budget_ms;   /* 0: DNS_DEFAULT_BUDGET_MS */
+	/* Our host name: SPF's %{r}, Received-SPF, the history "reporter".
+	 * NULL: authserv_id. */
+	const char *receiver;
+	uint64_t dns_budget_ms;   /* 0: the options' dns_timeout_ms */
+	const struct config *opts;/* the module's options; NULL: config_defaults() */
+	struct dkim_key_cache *key_cache; /* optional, per process (DKIM and ARC keys) */
+	/* Build the next ARC set (field arc_seal) with the options' arc_selector,
+	 * arc_domain and arc_key.  Without them arc_seal is empty and
+	 * arc_seal_error says why. */
+	bool seal;
+	/* Append a DMARC history record for a message whose DMARC policy
+	 * record was found, to history_file (NULL: the options' history_file;
+	 * none: nothing written). */
+	bool write_history;
+	const char *history_file;
+	bool crlf;                /* line ends of generated header fields; false: LF (Exim) */
 };
 
 struct eval_input {
@@ -28,6 +62,7 @@ struct eval_input {
 	struct slice helo;
 	struct slice mail_from;   /* empty with have_mail_from: the null sender */
 	const struct msg *msg;    /* NULL: envelope checks only */
+	struct slice job;         /* message id, for the history record */
 	uint64_t now;             /* seconds since the epoch; 0: the current time */
 };
 

@@ -39,7 +39,7 @@ swaks --server 127.0.0.1 --port "$PORT" --helo client.example.org --from a@examp
 id_data=$(sed -nE 's/.*250 OK id=([^ ]+).*/\1/p' "$T/swaks.out" | head -n 1)
 [ -n "$id_data" ] && ok "swaks delivers a message with DATA ($id_data)" \
 	|| bad "swaks: $(tail -n 5 "$T/swaks.out")"
-"$PY" "$CLIENT" --port "$PORT" --bdat 7 "$T/m1" >"$T/bdat.out" 2>&1
+"$PY" "$CLIENT" --port "$PORT" --from a@example.org --bdat 7 "$T/m1" >"$T/bdat.out" 2>&1
 id_bdat=$(sed -nE 's/^accepted (.+)/\1/p' "$T/bdat.out")
 [ -n "$id_bdat" ] && ok "the same message is accepted with BDAT in 7-byte chunks ($id_bdat)" \
 	|| bad "BDAT: $(cat "$T/bdat.out")"

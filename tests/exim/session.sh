@@ -39,7 +39,7 @@ expect_eq "fields of message 1 carry its own body size" "6" "$(field_of "$f1" bo
 expect_eq "fields of message 2 carry its own body size" "37" "$(field_of "$f2" body_bytes)"
 expect_match "fields are name=\"value\" pairs" '^[a-z_0-9]+="' "$f1"
 expect_eq "fields name the From domain of the message" "example.org" "$(field_of "$f1" from_domains)"
-expect_eq "the DMARC record comes from the test zone" "v=DMARC1; p=reject" "$(field_of "$f1" dmarc_record)"
+expect_eq "the DMARC policy comes from the test zone" "reject" "$(field_of "$f1" dmarc_domain_policy)"
 expect_no_match "no expansion failed in the ACLs" 'failed to expand|temporarily rejected|^4[0-9][0-9] ' \
 	"$(grep -v '^>>>' "$T/bh.out")"
 

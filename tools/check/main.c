@@ -1,9 +1,10 @@
 /* mailauth-check — evaluate one message from the command line, exactly as
  * the Exim module would, and print the results (text or JSON).
  *
- *   mailauth-check [--zone FILE | --resolver SPEC] [--ip ADDR] [--helo NAME]
- *                  [--mail-from ADDR] [--authserv-id ID] [--now EPOCH]
- *                  [--json] [MESSAGE | -]
+ *   mailauth-check [--config FILE] [--zone FILE | --resolver SPEC] [--ip ADDR]
+ *                  [--helo NAME] [--mail-from ADDR] [--authserv-id ID]
+ *                  [--now EPOCH] [--seal SELECTOR:DOMAIN:KEYFILE]
+ *                  [--history FILE] [--job ID] [--json] [MESSAGE | -]
  *   mailauth-check [--zone FILE | --resolver SPEC] --query TYPE NAME
  *
  * Exit status: 0 evaluated (whatever the verdicts), 1 internal failure,
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "config.h"
 #include "dns.h"
 #include "eval.h"
 #include "fields.h"
@@ -29,7 +31,11 @@
 #define EXIT_USAGE 2
 
 struct cli {
+	const char *config_file;
 	const char *resolver;
+	bool resolver_given;
+	char *seal;                 /* "selector:domain:keyfile", split in place */
+	const char *history, *job;
 	const char *ip, *helo, *mail_from, *authserv_id;
 	const char *query_type, *query_name;
 	const char *message;
@@ -39,15 +45,20 @@ struct cli {
 
 static void usage(FILE *f)
 {
-	fputs("usage: mailauth-check [--zone FILE | --resolver SPEC] [--ip ADDR] [--helo NAME]\n"
-	      "                      [--mail-from ADDR] [--authserv-id ID] [--now EPOCH] [--json]\n"
-	      "                      [MESSAGE | -]\n"
+	fputs("usage: mailauth-check [--config FILE] [--zone FILE | --resolver SPEC] [--ip ADDR]\n"
+	      "                      [--helo NAME] [--mail-from ADDR] [--authserv-id ID]\n"
+	      "                      [--now EPOCH] [--seal SELECTOR:DOMAIN:KEYFILE]\n"
+	      "                      [--history FILE] [--job ID] [--json] [MESSAGE | -]\n"
 	      "       mailauth-check [--zone FILE | --resolver SPEC] --query TYPE NAME\n"
 	      "       mailauth-check --version\n"
 	      "\n"
 	      "  --resolver SPEC   system (default) | forward:ADDR[@PORT] | unbound:/path.conf\n"
 	      "                    | zone:/path/file\n"
 	      "  --zone FILE       short for --resolver zone:FILE\n"
+	      "  --config FILE     the module's configuration file (default: none, defaults)\n"
+	      "  --seal S:D:KEY    also print the ARC set to add (field arc_seal)\n"
+	      "  --history FILE    append the DMARC history record, as the module does\n"
+	      "  --job ID          message id written to the history record\n"
 	      "  --mail-from ''    is the null sender\n",
 	      f);
 }
@@ -73,7 +84,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 {
 	static char zone_spec[4096];
 	enum { O_ZONE = 256, O_RESOLVER, O_IP, O_HELO, O_MAILFROM, O_AUTHSERV, O_NOW, O_JSON,
-	       O_QUERY, O_VERSION, O_HELP };
+	       O_QUERY, O_VERSION, O_HELP, O_CONFIG, O_SEAL, O_HISTORY, O_JOB };
 	static const struct option opts[] = {
 		{ "zone", required_argument, NULL, O_ZONE },
 		{ "resolver", required_argument, NULL, O_RESOLVER },
@@ -86,6 +97,10 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{ "query", required_argument, NULL, O_QUERY },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "config", required_argument, NULL, O_CONFIG },
+		{ "seal", required_argument, NULL, O_SEAL },
+		{ "history", required_argument, NULL, O_HISTORY },
+		{ "job", required_argument, NULL, O_JOB },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -99,8 +114,13 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			    sizeof zone_spec)
 				return die_usage("--zone: path too long: %s", optarg);
 			c->resolver = zone_spec;
+			c->resolver_given = true;
 			break;
-		case O_RESOLVER: c->resolver = optarg; break;
+		case O_RESOLVER: c->resolver = optarg; c->resolver_given = true; break;
+		case O_CONFIG: c->config_file = optarg; break;
+		case O_SEAL: c->seal = optarg; break;
+		case O_HISTORY: c->history = optarg; break;
+		case O_JOB: c->job = optarg; break;
 		case O_IP: c->ip = optarg; break;
 		case O_HELO: c->helo = optarg; break;
 		case O_MAILFROM: c->mail_from = optarg; break;
@@ -226,7 +246,22 @@ static void print_fields(const struct fields *fs, bool json)
 	}
 }
 
-static int do_evaluate(struct dns_resolver *r, const struct cli *c)
+/* --seal SELECTOR:DOMAIN:KEYFILE into the options (the key file name may
+ * itself hold colons). */
+static bool apply_seal(struct config *o, char *spec)
+{
+	char *c1 = strchr(spec, ':');
+	char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (!c1 || !c2 || c1 == spec || c2 == c1 + 1 || !c2[1])
+		return false;
+	*c1 = *c2 = '\0';
+	o->arc_selector = spec;
+	o->arc_domain = c1 + 1;
+	o->arc_key = c2 + 1;
+	return true;
+}
+
+static int do_evaluate(struct dns_resolver *r, const struct cli *c, struct config *opts)
 {
 	struct arena *a = arena_new(0);
 	if (!a)
@@ -241,10 +276,17 @@ static int do_evaluate(struct dns_resolver *r, const struct cli *c)
 	}
 	struct eval_config cfg;
 	eval_config_defaults(&cfg);
+	cfg.opts = opts;
+	if (opts->authserv_id)
+		cfg.authserv_id = opts->authserv_id;
 	if (c->authserv_id)
 		cfg.authserv_id = c->authserv_id;
+	cfg.seal = c->seal != NULL;
+	cfg.write_history = c->history != NULL || opts->history_file != NULL;
+	cfg.history_file = c->history;
 	struct eval_input in = { 0 };
 	in.msg = &m;
+	in.job = slice_from_cstr(c->job ? c->job : "mailauth-check");
 	in.now = c->now ? c->now : (unsigned long long)time(NULL);
 	if (c->ip) {
 		in.have_ip = true;
@@ -264,8 +306,16 @@ static int do_evaluate(struct dns_resolver *r, const struct cli *c)
 		fields_set_cstr(&fs, "message_error", msg_status_str(st));
 	int rc = eval_run(r, a, &cfg, &in, &fs);
 	print_fields(&fs, c->json);
+	const struct field *he = fields_get(&fs, SLICE_LIT("history_error"));
+	const struct field *se = fields_get(&fs, SLICE_LIT("arc_seal_error"));
+	if (he && he->value.len)
+		fprintf(stderr, "mailauth-check: history not written: %.*s\n", (int)he->value.len,
+		        he->value.ptr);
+	if (c->seal && se && se->value.len)
+		fprintf(stderr, "mailauth-check: not sealed: %.*s\n", (int)se->value.len, se->value.ptr);
+	bool ok = rc == 0 && !fs.err && !(he && he->value.len);
 	arena_free(a);
-	return rc == 0 && !fs.err ? EXIT_EVALUATED : EXIT_INTERNAL;
+	return ok ? EXIT_EVALUATED : EXIT_INTERNAL;
 }
 
 int main(int argc, char **argv)
@@ -275,12 +325,29 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	char err[512] = "";
+	struct config *opts = NULL;
+	if (c.config_file) {
+		if (config_load(&opts, c.config_file, false, err, sizeof err) != CONFIG_OK) {
+			fprintf(stderr, "mailauth-check: %s\n", err);
+			return EXIT_USAGE;
+		}
+	} else if (!(opts = config_defaults())) {
+		return EXIT_INTERNAL;
+	}
+	if (!c.resolver_given)
+		c.resolver = opts->resolver;
+	if (c.seal && !apply_seal(opts, c.seal)) {
+		config_free(opts);
+		return die_usage("--seal wants SELECTOR:DOMAIN:KEYFILE, not '%s'", c.seal);
+	}
 	struct dns_resolver *r = dns_resolver_new(c.resolver, err, sizeof err);
 	if (!r) {
 		fprintf(stderr, "mailauth-check: resolver '%s': %s\n", c.resolver, err);
+		config_free(opts);
 		return EXIT_USAGE;
 	}
-	rc = c.query_type ? do_query(r, &c) : do_evaluate(r, &c);
+	rc = c.query_type ? do_query(r, &c) : do_evaluate(r, &c, opts);
 	dns_resolver_free(r);
+	config_free(opts);
 	return rc;
 }
