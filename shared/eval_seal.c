@@ -19,9 +19,6 @@
 #include "eval_state.h"
 #include "mailauth_limits.h"
 
-/* A PEM private key is a few KB; anything much larger is not one. */
-#define EVAL_MAX_KEY_FILE_BYTES (64 * 1024)
-
 static bool read_key(struct arena *a, const char *path, struct slice *out, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

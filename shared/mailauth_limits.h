@@ -150,6 +150,10 @@
 #define ARC_MAX_BODY_HASHES      4
 
 /* ---- configuration file (mailauth.conf) ---- */
+/* local: the ARC private key file (PEM) eval_seal.c reads.  A PEM key is a
+ * few KB (an 8192-bit RSA key about 6.5 KB); a larger file is not a key. */
+#define EVAL_MAX_KEY_FILE_BYTES  (64 * 1024)
+
 /* local: bytes of mailauth.conf read; a real file is a few hundred bytes. */
 #define CONFIG_MAX_FILE_BYTES    (1024u * 1024)
 /* local: entries in one list option (trusted_arc_sealers, ...). */
@@ -195,5 +199,14 @@
 /* local: distinct rows (aggregation keys) in one run; beyond it the run
  * stops with an error rather than growing without bound. */
 #define REPORT_MAX_ROWS          (4u * 1024 * 1024)
+/* local: bytes of report_org_name and report_extra_contact_info (free text
+ * copied into every report's metadata). */
+#define REPORT_MAX_META_BYTES    1000
+/* RFC 5321 4.5.3.1.1: a local part of at most 64 octets; 4.5.3.1.3: a path
+ * of 256 octets with its angle brackets, so an address of at most 254. */
+#define REPORT_MAX_LOCAL_PART    64
+#define REPORT_MAX_ADDRESS       254
+/* local: words of the report_sendmail command line. */
+#define REPORT_MAX_COMMAND_WORDS 32
 
 #endif
