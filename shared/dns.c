@@ -696,8 +696,10 @@ static bool dns_zone_nodefault(struct dns_resolver *r, struct arena *a, const st
 	for (unsigned i = 64; i <= 127; i++)
 		buf_addf(&b, "\tlocal-zone: \"%u.100.in-addr.arpa.\" nodefault\n", i);
 	/* Every served name and its ancestors: also covers default zones of
-	 * unbound versions newer than the list above.  dns_zone.c lets no
-	 * '"', '\\' or blank into a name, so quoting them is safe. */
+	 * unbound versions newer than the list above.  dns_zone.c writes
+	 * every '"', blank or other odd byte of a name as \DDD, which
+	 * unbound's configuration parser passes on to its name parser, so
+	 * quoting them is safe. */
 	for (size_t i = 0; i < z->nnames; i++)
 		buf_addf(&b, "\tlocal-zone: \"%s\" nodefault\n", z->names[i]);
 	if (b.err) {
@@ -769,6 +771,59 @@ static bool dns_zone_blackhole(struct dns_resolver *r, const char *fname, char *
 	return true;
 }
 
+/* True when name lies strictly below anc (both our canonical lower-case
+ * form with the final dot, dns_zone.c; "." is the root).  A literal '.'
+ * there is always a label separator (a '.' byte is written \046). */
+static bool dns_zone_strictly_below(const char *name, const char *anc)
+{
+	size_t nl = strlen(name), al = strlen(anc);
+	if (al == 1 && anc[0] == '.')
+		return nl > 1;
+	return nl > al && name[nl - al - 1] == '.' && memcmp(name + nl - al, anc, al) == 0;
+}
+
+static int dns_cstr_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* A name the file has records for, below a TIMEOUT name but not one
+ * itself, is served like any other: its records, and NODATA for the types
+ * it lacks (a "transparent" local zone; only names under it that the file
+ * does not know go on to the never-read socket).  TIMEOUT stands for a
+ * server that does not answer for that name, not for every name below. */
+static bool dns_zone_owned_below_timeout(struct dns_resolver *r, struct arena *a,
+                                         const struct dns_zone *z, char *err, size_t errlen)
+{
+	if (z->nrr == 0)
+		return true;
+	const char **own = arena_calloc(a, z->nrr, sizeof *own);
+	if (!own) {
+		dns_err(err, errlen, "zone file: out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < z->nrr; i++)
+		own[i] = z->rr[i].owner;
+	qsort(own, z->nrr, sizeof *own, dns_cstr_cmp);
+	for (size_t i = 0; i < z->nrr; i++) {
+		if (i && strcmp(own[i - 1], own[i]) == 0)
+			continue;
+		bool below = false, is_timeout = false;
+		for (size_t k = 0; k < z->ntimeout; k++) {
+			if (strcmp(own[i], z->timeout[k]) == 0)
+				is_timeout = true;
+			else if (dns_zone_strictly_below(own[i], z->timeout[k]))
+				below = true;
+		}
+		if (!below || is_timeout)
+			continue;
+		char *v = arena_printf(a, "%s transparent", own[i]);
+		if (!v || !dns_setopt(r, "local-zone:", v, err, errlen))
+			return false;
+	}
+	return true;
+}
+
 static bool dns_setup_zone(struct dns_resolver *r, const char *path, char *err, size_t errlen)
 {
 	struct dns_zone z;
@@ -803,6 +858,8 @@ static bool dns_setup_zone(struct dns_resolver *r, const char *path, char *err, 
 			if (!v || !dns_setopt(r, "local-zone:", v, err, errlen))
 				goto out;
 		}
+		if (!dns_zone_owned_below_timeout(r, a, &z, err, errlen))
+			goto out;
 	}
 	/* One record at a time, so a record unbound rejects is reported with
 	 * its line (ub_ctx_data_add finalizes the context on first use). */

@@ -52,8 +52,10 @@
  *     - names are absolute; the final dot may be left out.  No $ORIGIN,
  *       $TTL, '@', or records spread over lines with parentheses.  Names
  *       may hold any printable ASCII character but '"', '\\', ';', '(' and
- *       ')' (no escapes); case does not matter; '*' is an ordinary label
- *       (unbound's local data has no wildcards).
+ *       ')'; any byte at all (blank, those five, 8-bit) is written with an
+ *       RFC 1035 5.1 escape, \DDD (decimal) or \X, e.g. a\032b.example.
+ *       for a label holding "a b".  Case does not matter; '*' is an
+ *       ordinary label (unbound's local data has no wildcards).
  *     - TTL defaults to 3600; the class, if given, must be IN.
  *     - A 192.0.2.1 / AAAA 2001:db8::1 / MX 10 mail.example. /
  *       PTR host.example. / CNAME target.example. /
@@ -75,9 +77,13 @@
  *   ip6.arpa.) are written out in full with PTR records.
  *   `name. TIMEOUT` (test extension): every query at that name or below it
  *   that the file does not answer goes to a socket on 127.0.0.1 that the
- *   resolver opened and never reads, so the query times out.  (After about
- *   ten minutes of such timeouts in one process unbound gives up on that
- *   socket and answers SERVFAIL instead.)
+ *   resolver opened and never reads, so the query times out.  At the
+ *   TIMEOUT name itself only the types the file has records of are
+ *   answered; a name below it that has records in the file is served like
+ *   any other name (NODATA for the types it lacks), and only names below
+ *   it that the file does not know time out.  (After about ten minutes of
+ *   such timeouts in one process unbound gives up on that socket and
+ *   answers SERVFAIL instead.)
  *   A mistake in the file makes dns_resolver_new() fail with a message
  *   naming the line.
  *

@@ -156,17 +156,26 @@ static bool zone_tokenize(struct zone_parser *p, struct slice line)
 	return true;
 }
 
+static bool zone_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 static bool zone_name_byte_ok(unsigned char c)
 {
 	/* Printable ASCII that means nothing special to unbound's parsers
 	 * (local-data and the quoted names of unbound.conf): no quote,
-	 * backslash (we offer no escapes in names), comment or parenthesis.
-	 * The tokenizer already split at blanks. */
+	 * backslash, comment or parenthesis.  The tokenizer already split at
+	 * blanks.  Any other byte is written with an escape. */
 	return c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != ';' && c != '(' && c != ')';
 }
 
-/* A name as written → lower case, with the final dot (absolute: there is
- * no $ORIGIN).  NULL after reporting the problem. */
+/* A name as written -> lower case, with the final dot (absolute: there is
+ * no $ORIGIN), in one canonical presentation form: bytes zone_name_byte_ok()
+ * accepts as themselves, every other byte of a label (blank, '.', '\\',
+ * 8-bit, ...) as \DDD, which is how dns.c writes a name it asks for.  The
+ * input may use the RFC 1035 5.1 escapes \DDD and \X for such bytes;
+ * unescaped they are refused.  NULL after reporting the problem. */
 static const char *zone_name(struct zone_parser *p, const struct zone_tok *t, const char *what)
 {
 	struct slice s = t->raw;
@@ -180,50 +189,82 @@ static const char *zone_name(struct zone_parser *p, const struct zone_tok *t, co
 		zone_fail(p, "'@' (the origin) is not supported: write the full %s", what);
 		return NULL;
 	}
-	char *out = arena_alloc(p->a, s.len + 2);
-	if (!out) {
-		zone_nomem(p);
+	if (s.len == 0) {
+		zone_fail(p, "empty %s", what);
 		return NULL;
 	}
-	size_t wire = 1, label = 0, o = 0;
-	for (size_t i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.ptr[i];
-		if (c == '.') {
+	struct buf out;
+	buf_init(&out, p->a, 4 * s.len + 2);
+	size_t wire = 1, label = 0;
+	for (size_t i = 0; i < s.len;) {
+		unsigned char c = (unsigned char)s.ptr[i++];
+		bool escaped = false;
+		if (c == '\\') {
+			/* RFC 1035 5.1: \X is X itself, \DDD the octet DDD. */
+			if (i >= s.len) {
+				zone_fail(p, "backslash at the end of %s %s", what, zone_show(p, s));
+				return NULL;
+			}
+			if (zone_digit(s.ptr[i])) {
+				if (s.len - i < 3 || !zone_digit(s.ptr[i + 1]) || !zone_digit(s.ptr[i + 2])) {
+					zone_fail(p, "\\DDD escape needs exactly three digits in %s %s",
+					          what, zone_show(p, s));
+					return NULL;
+				}
+				unsigned v = (unsigned)(s.ptr[i] - '0') * 100 +
+				             (unsigned)(s.ptr[i + 1] - '0') * 10 + (unsigned)(s.ptr[i + 2] - '0');
+				if (v > 255) {
+					zone_fail(p, "escape \\%s is above 255 in %s %s",
+					          zone_show(p, slice_make(s.ptr + i, 3)), what, zone_show(p, s));
+					return NULL;
+				}
+				c = (unsigned char)v;
+				i += 3;
+			} else {
+				c = (unsigned char)s.ptr[i++];
+			}
+			escaped = true;
+		}
+		if (c == '.' && !escaped) {
 			if (label == 0) {
 				zone_fail(p, "empty label in %s %s", what, zone_show(p, s));
 				return NULL;
 			}
 			wire += label + 1;
 			label = 0;
-		} else if (zone_name_byte_ok(c)) {
-			if (++label > DNS_MAX_LABEL) {
-				zone_fail(p, "label longer than %d octets in %s %s", DNS_MAX_LABEL,
-				          what, zone_show(p, s));
-				return NULL;
-			}
-			if (c >= 'A' && c <= 'Z')
-				c = (unsigned char)(c + 32);
-		} else {
-			zone_fail(p, "character '%s' is not allowed in %s %s",
-			          zone_show(p, slice_make(s.ptr + i, 1)), what, zone_show(p, s));
+			buf_add_byte(&out, '.');
+			continue;
+		}
+		if (!escaped && !zone_name_byte_ok(c)) {
+			zone_fail(p, "character '%s' is not allowed in %s %s (write it as \\DDD)",
+			          zone_show(p, slice_make(s.ptr + i - 1, 1)), what, zone_show(p, s));
 			return NULL;
 		}
-		out[o++] = (char)c;
-	}
-	if (s.len == 0) {
-		zone_fail(p, "empty %s", what);
-		return NULL;
+		if (++label > DNS_MAX_LABEL) {
+			zone_fail(p, "label longer than %d octets in %s %s", DNS_MAX_LABEL, what,
+			          zone_show(p, s));
+			return NULL;
+		}
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c + 32);
+		if (c != '.' && zone_name_byte_ok(c))
+			buf_add_byte(&out, (char)c);
+		else
+			buf_addf(&out, "\\%03u", c);
 	}
 	if (label) {
 		wire += label + 1;
-		out[o++] = '.';
+		buf_add_byte(&out, '.');
 	}
-	out[o] = '\0';
+	if (out.err) {
+		zone_nomem(p);
+		return NULL;
+	}
 	if (wire > DNS_MAX_NAME) {
 		zone_fail(p, "%s %s is longer than %d octets", what, zone_show(p, s), DNS_MAX_NAME);
 		return NULL;
 	}
-	return out;
+	return buf_cstr(&out);
 }
 
 /* Remember name and all its ancestors below the root (see dns_zone.h). */
@@ -255,11 +296,6 @@ static int zone_cstr_cmp(const void *a, const void *b)
 	struct slice x = slice_from_cstr(*(const char *const *)a);
 	struct slice y = slice_from_cstr(*(const char *const *)b);
 	return zone_name_cmp(&x, &y);
-}
-
-static bool zone_digit(char c)
-{
-	return c >= '0' && c <= '9';
 }
 
 /* One character-string (RFC 1035 5.1): unescape, check the 255-octet limit

@@ -660,6 +660,72 @@ START_TEST(timeout_line_makes_unanswered_queries_time_out)
 }
 END_TEST
 
+START_TEST(names_with_records_below_a_timeout_name_are_served_normally)
+{
+	/* The OpenSPF suite's TIMEOUT: a server silent for that name only.
+	 * A name below it that the file knows answers (NODATA for types it
+	 * lacks); one the file does not know still times out. */
+	static const char zone[] = "silent.test. TIMEOUT\n"
+	                           "fine.silent.test. TXT \"v=spf1 a -all\"\n"
+	                           "deep.er.silent.test. A 192.0.2.9\n";
+	char *path = testutil_write_temp(zone, sizeof zone - 1, ".zone");
+	char spec[4200], err[512];
+	snprintf(spec, sizeof spec, "zone:%s", path);
+	struct dns_resolver *r = dns_resolver_new(spec, err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+
+	struct dns_batch *b = dns_batch_new(r, A);
+	struct dns_answer *txt = dns_batch_add(b, DNS_T_TXT, S("fine.silent.test"));
+	struct dns_answer *nod = dns_batch_add(b, DNS_T_A, S("FINE.silent.test"));
+	struct dns_answer *deep = dns_batch_add(b, DNS_T_A, S("deep.er.silent.test"));
+	struct dns_answer *deep6 = dns_batch_add(b, DNS_T_AAAA, S("deep.er.silent.test"));
+	struct dns_answer *apex = dns_batch_add(b, DNS_T_A, S("silent.test"));
+	struct dns_answer *unknown = dns_batch_add(b, DNS_T_A, S("x.silent.test"));
+	struct dns_answer *under = dns_batch_add(b, DNS_T_A, S("x.fine.silent.test"));
+	uint64_t t0 = dns_now_ms();
+	dns_batch_wait(b, t0 + TIMEOUT_BUDGET_MS);
+	assert_status(txt, DNS_ST_OK);
+	ck_assert(eq(txt->rr[0].data, "v=spf1 a -all"));
+	assert_status(nod, DNS_ST_NODATA);
+	assert_status(deep, DNS_ST_OK);
+	assert_status(deep6, DNS_ST_NODATA);
+	assert_status(apex, DNS_ST_TIMEOUT);
+	assert_status(unknown, DNS_ST_TIMEOUT);
+	assert_status(under, DNS_ST_TIMEOUT);
+	dns_resolver_free(r);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(zone_names_take_rfc1035_escapes_for_any_byte)
+{
+	/* Blanks, '%', ':' and '/' occur in names SPF macros build. */
+	static const char zone[] = "macro%pct\\032\\032sp.test. A 192.0.2.1\n"
+	                           "foo:bar/baz.test. A 192.0.2.2\n"
+	                           "q\\\"\\;\\(x.test. TXT \"odd\"\n"
+	                           "Up\\065.test. TXT \"upper\"\n"
+	                           "silent\\032name.test. TIMEOUT\n"
+	                           "in.silent\\032name.test. TXT \"in\"\n";
+	char *path = testutil_write_temp(zone, sizeof zone - 1, ".zone");
+	char spec[4200], err[512];
+	snprintf(spec, sizeof spec, "zone:%s", path);
+	struct dns_resolver *r = dns_resolver_new(spec, err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	uint64_t dl = dns_now_ms() + OK_BUDGET_MS;
+	assert_status(dns_query(r, A, DNS_T_A, S("macro%pct  sp.test"), dl), DNS_ST_OK);
+	assert_status(dns_query(r, A, DNS_T_A, S("macro%pct sp.test"), dl), DNS_ST_NXDOMAIN);
+	assert_status(dns_query(r, A, DNS_T_A, S("foo:bar/baz.test"), dl), DNS_ST_OK);
+	assert_status(dns_query(r, A, DNS_T_TXT, S("q\";(x.test"), dl), DNS_ST_OK);
+	assert_status(dns_query(r, A, DNS_T_TXT, S("upa.test"), dl), DNS_ST_OK);
+	assert_status(dns_query(r, A, DNS_T_TXT, S("in.silent name.test"), dl), DNS_ST_OK);
+	assert_status(dns_query(r, A, DNS_T_A, S("in.silent name.test"), dl), DNS_ST_NODATA);
+	dns_resolver_free(r);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 START_TEST(resolver_used_after_fork_refuses_instead_of_hanging)
 {
 	static const char zone[] = "ok.test. TXT \"fine\"\n";
@@ -781,6 +847,8 @@ static const struct {
 	{ "a..test. A 192.0.2.1\n", "line 1: empty label in name" },
 	{ "a b.test. A 192.0.2.1\n", "line 1: bad record type" },
 	{ "a\xc3\xa9.test. A 192.0.2.1\n", "line 1: character '\\xc3' is not allowed" },
+	{ "a\\25.test. A 192.0.2.1\n", "line 1: \\DDD escape needs exactly three digits in name" },
+	{ "a\\300.test. A 192.0.2.1\n", "line 1: escape \\300 is above 255 in name" },
 	{ "a.test.\n", "line 1: record type missing" },
 	{ "a.test. TXT\n", "line 1: TXT record without data" },
 	{ "a.test. PTR one.test. two.test.\n", "line 1: PTR takes one name" },
@@ -905,6 +973,30 @@ START_TEST(zone_parser_rewrites_txt_bytes_as_unbound_escapes)
 	ck_assert_uint_eq(z.nrr, 1);
 	ck_assert_str_eq(z.rr[0].text, "e.test. 3600 IN TXT \"tab\\009here\" \"\\\\\\\"\" "
 	                               "\"\\195\\169\"");
+}
+END_TEST
+
+START_TEST(zone_parser_writes_names_in_one_canonical_escaped_form)
+{
+	static const char text[] = "A\\032b.test. TXT \"1\"\n"
+	                           "a\\ B.test. TXT \"2\"\n"
+	                           "x\\.y.test. TXT \"3\"\n"
+	                           "p:q/r%.test. PTR t\\195\\169.test.\n";
+	struct dns_zone z;
+	char err[256];
+	ck_assert_msg(dns_zone_parse(A, slice_make(text, sizeof text - 1), "t", &z, err, sizeof err),
+	              "%s", err);
+	ck_assert_uint_eq(z.nrr, 4);
+	ck_assert_str_eq(z.rr[0].owner, "a\\032b.test.");
+	ck_assert_str_eq(z.rr[1].owner, "a\\032b.test.");
+	ck_assert_str_eq(z.rr[2].owner, "x\\046y.test."); /* one label */
+	ck_assert_str_eq(z.rr[3].text, "p:q/r%.test. 3600 IN PTR t\\195\\169.test.");
+	bool found = false;
+	for (size_t i = 0; i < z.nnames; i++) {
+		ck_assert_str_ne(z.names[i], "y.test.");
+		found |= strcmp(z.names[i], "x\\046y.test.") == 0;
+	}
+	ck_assert(found);
 }
 END_TEST
 
@@ -1105,6 +1197,8 @@ static Suite *dns_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, silent_forwarder_gives_timeout_within_the_budget);
 	tcase_add_test(tc, timeout_line_makes_unanswered_queries_time_out);
+	tcase_add_test(tc, names_with_records_below_a_timeout_name_are_served_normally);
+	tcase_add_test(tc, zone_names_take_rfc1035_escapes_for_any_byte);
 	tcase_add_test(tc, resolver_used_after_fork_refuses_instead_of_hanging);
 	tcase_add_test(tc, bad_resolver_specs_are_refused_with_a_message);
 	tcase_add_test(tc, good_resolver_specs_are_accepted);
@@ -1119,6 +1213,7 @@ static Suite *dns_suite(void)
 	tcase_add_checked_fixture(tc, arena_setup, arena_teardown);
 	tcase_add_test(tc, zone_parser_collects_records_timeouts_and_served_names);
 	tcase_add_test(tc, zone_parser_rewrites_txt_bytes_as_unbound_escapes);
+	tcase_add_test(tc, zone_parser_writes_names_in_one_canonical_escaped_form);
 	tcase_add_test(tc, rdata_decoder_rejects_wrong_shapes);
 	tcase_add_test(tc, rdata_decoder_rejects_names_over_255_octets);
 	tcase_add_test(tc, cname_chain_walker_follows_compressed_names_and_stops_loops);
