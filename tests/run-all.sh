@@ -3,7 +3,8 @@
 #
 # 1. normal build: unit tests (check), conformance runners
 # 2. sanitizer build (ASan + UBSan): the same binaries again; any report fails
-# 3. integration scripts: tests/exim/*.sh, tests/interop/*.sh
+# 3. integration scripts: tests/exim/*.sh, tests/interop/*.sh, tests/tools/*.sh
+# 4. the demo (tests/demo/run-demo.sh), which checks where each message ends
 #
 # Each test program prints its own "N passed, M failed" line (or check's
 # "Checks: N, Failures: F, Errors: E"); this script adds them up and ends
@@ -96,6 +97,14 @@ for t in tests/exim/*.sh tests/interop/*.sh tests/tools/*.sh; do
 	sh "$t" >"$log" 2>&1
 	record "$name" $? "$log"
 done
+
+# The demo is a test too: it exits non-zero when a message does not end
+# where it should; its summary rows end in "ok" or "UNEXPECTED".
+log="$LOG/demo.log"
+sh tests/demo/run-demo.sh >"$log" 2>&1
+rc=$?
+echo "$(grep -cE '  ok$' "$log") passed, $(grep -cE '  UNEXPECTED' "$log") failed" >>"$log"
+record demo $rc "$log"
 
 echo
 if [ -n "$failed_names" ]; then
