@@ -394,6 +394,85 @@ static bool set_path(struct parser *p, const struct option *o, struct slice v)
 	return s != NULL;
 }
 
+/* Free text for report metadata (org_name, extra_contact_info): any
+ * printable byte, 8-bit (UTF-8) included; reports escape it for XML. */
+static bool set_text(struct parser *p, const struct option *o, struct slice v)
+{
+	if (v.len > REPORT_MAX_META_BYTES || has_control_or_nul(v))
+		return bad_value(p, o, "must be text of at most REPORT_MAX_META_BYTES bytes without control characters, got", v);
+	const char *s = dup_cstr(p, v);
+	*FIELD(p->c, o, const char *) = s;
+	return s != NULL;
+}
+
+/* RFC 5322 atext (3.2.3). */
+static bool is_atext(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c != 0 && memchr("!#$%&'*+/=?^_`{|}~-", c, 19) != NULL;
+}
+
+/* An address local@domain whose local part is a dot-atom (RFC 5322 3.4.1;
+ * quoted local parts are refused: the address goes into From: fields and
+ * is compared with report destinations).  Stored with the domain
+ * normalized. */
+static bool set_address(struct parser *p, const struct option *o, struct slice v)
+{
+	const char *at = NULL;
+	for (size_t i = v.len; i-- > 0;)
+		if (v.ptr[i] == '@') {
+			at = v.ptr + i;
+			break;
+		}
+	static const char what[] = "must be an address local@domain (a dot-atom local part), got";
+	if (!at || v.len > REPORT_MAX_ADDRESS)
+		return bad_value(p, o, what, v);
+	struct slice local = slice_between(v.ptr, at);
+	struct slice dom = slice_between(at + 1, slice_end(v)), nd;
+	if (local.len == 0 || local.len > REPORT_MAX_LOCAL_PART || local.ptr[0] == '.' ||
+	    local.ptr[local.len - 1] == '.')
+		return bad_value(p, o, what, v);
+	for (size_t i = 0; i < local.len; i++) {
+		unsigned char c = (unsigned char)local.ptr[i];
+		if (c == '.' ? local.ptr[i + 1] == '.' : !is_atext(c))
+			return bad_value(p, o, what, v);
+	}
+	if (!domain_normalize(p->c->arena, dom, &nd))
+		return bad_value(p, o, what, v);
+	char *s = arena_alloc(p->c->arena, local.len + 1 + nd.len + 1);
+	if (!s)
+		return nomem(p);
+	memcpy(s, local.ptr, local.len);
+	s[local.len] = '@';
+	memcpy(s + local.len + 1, nd.ptr, nd.len);
+	s[local.len + 1 + nd.len] = '\0';
+	*FIELD(p->c, o, const char *) = s;
+	return true;
+}
+
+/* A command line: an absolute program path and its arguments, split at
+ * blanks (no shell, no quoting). */
+static bool set_command(struct parser *p, const struct option *o, struct slice v)
+{
+	size_t words = 0;
+	for (size_t i = 0; i < v.len; i++)
+		if (!is_blank(v.ptr[i]) && (i == 0 || is_blank(v.ptr[i - 1])))
+			words++;
+	struct slice prog = v;
+	const char *b = NULL;
+	for (size_t i = 0; i < v.len && !b; i++)
+		if (is_blank(v.ptr[i]))
+			b = v.ptr + i;
+	if (b)
+		prog = slice_between(v.ptr, b);
+	if (!is_abs_path(prog) || has_control_or_nul(v) || words > REPORT_MAX_COMMAND_WORDS)
+		return bad_value(p, o, "must be an absolute program path followed by its arguments, got", v);
+	const char *s = dup_cstr(p, v);
+	*FIELD(p->c, o, const char *) = s;
+	return s != NULL;
+}
+
 /* Lists grow in the arena; the final array replaces the field's. */
 struct grow {
 	void *items;
@@ -487,6 +566,13 @@ static const struct option options[] = {
 	{ "local_scan_dmarc_quarantine", set_action, OFF(local_scan_dmarc_quarantine), 0,
 	  CONFIG_ACTION_REJECT },
 	{ "local_scan_temperror", set_action, OFF(local_scan_temperror), 0, CONFIG_ACTION_DEFER },
+	{ "report_org_name", set_text, OFF(report_org_name), 0, 0 },
+	{ "report_email", set_address, OFF(report_email), 0, 0 },
+	{ "report_extra_contact_info", set_text, OFF(report_extra_contact_info), 0, 0 },
+	{ "report_submitter", set_domain, OFF(report_submitter), 0, 0 },
+	{ "report_state_file", set_path, OFF(report_state_file), 0, 0 },
+	{ "report_sendmail", set_command, OFF(report_sendmail), 0, 0 },
+	{ "report_enable", set_bool, OFF(report_enable), 0, 0 },
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -726,7 +812,8 @@ void config_format(const struct config *c, struct buf *b)
 		const struct option *o = &options[i];
 		const void *field = (const char *)c + o->off;
 		if (o->set == set_authserv_id || o->set == set_resolver || o->set == set_domain ||
-		    o->set == set_path) {
+		    o->set == set_path || o->set == set_text || o->set == set_address ||
+		    o->set == set_command) {
 			const char *s = *(const char *const *)field;
 			if (!s)
 				continue;

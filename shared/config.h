@@ -33,6 +33,10 @@
 /* Where the Exim module looks when no `config` call chose another file. */
 #define CONFIG_DEFAULT_PATH "/etc/exim4/mailauth.conf"
 
+/* How mailauth-report submits reports unless report_sendmail says otherwise:
+ * Exim's sendmail interface, recipients taken from the To: field. */
+#define CONFIG_DEFAULT_SENDMAIL "/usr/sbin/sendmail -t"
+
 enum config_status {
 	CONFIG_OK,
 	CONFIG_E_SYNTAX,  /* the text is not a valid configuration */
@@ -109,6 +113,19 @@ struct config {
 	enum config_action local_scan_dmarc_reject;     /* dmarc_status = reject */
 	enum config_action local_scan_dmarc_quarantine; /* dmarc_status = quarantine */
 	enum config_action local_scan_temperror;        /* dmarc_status = temperror */
+
+	/* DMARC aggregate reports (mailauth-report; the module ignores these). */
+	const char *report_org_name;      /* report_metadata org_name; NULL: unset */
+	const char *report_email;         /* report_metadata email, the From: of reports */
+	const char *report_extra_contact_info; /* optional */
+	const char *report_submitter;     /* the receiver's domain (Submitter:, file
+	                                     names); NULL: the domain of report_email */
+	const char *report_state_file;    /* what has been reported; NULL: unset */
+	const char *report_sendmail;      /* submission command; NULL: CONFIG_DEFAULT_SENDMAIL */
+	bool report_enable;               /* the scheduled report job (the Debian
+	                                     package's daily timer/cron) runs
+	                                     mailauth-report only when true;
+	                                     default false */
 };
 
 /* A configuration with every default.  NULL when out of memory. */

@@ -156,29 +156,31 @@ void report_mail_build(const struct report_mail *m, struct buf *out)
 	buf_addf(out, "@%s>\n", meta->receiver);
 	buf_add_cstr(out, "Auto-Submitted: auto-generated\n");
 	buf_add_cstr(out, "MIME-Version: 1.0\n");
-	buf_addf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\n", boundary);
+	buf_addf(out, "Content-Type: multipart/mixed;\n boundary=\"%s\"\n", boundary);
 	buf_add_byte(out, '\n');
 	buf_add_cstr(out, "This is a DMARC aggregate report in MIME format.\n\n");
 
 	buf_addf(out, "--%s\n", boundary);
 	buf_add_cstr(out, "Content-Type: text/plain; charset=us-ascii\n"
 	                  "Content-Transfer-Encoding: 7bit\n\n");
-	buf_add_cstr(out, "This is an aggregate report (RFC 9990) from ");
+	buf_add_cstr(out, "This is an aggregate report (RFC 9990) from\n");
 	buf_add_cstr(out, meta->receiver);
-	buf_add_cstr(out, " about mail using the domain ");
+	buf_add_cstr(out, "\nabout mail using the domain\n");
 	buf_add_slice(out, m->pdomain);
 	buf_addf(out, ":\n%" PRIu64 " message%s received from %" PRId64 " to %" PRId64
-	              " (seconds since 1970, UTC).\n",
+	              "\n(seconds since 1970, UTC).\n",
 	         m->messages, m->messages == 1 ? "" : "s", m->begin, m->end);
 	buf_add_cstr(out, "Report-ID: ");
 	buf_add_slice(out, m->report_id);
 	buf_add_cstr(out, "\n\n");
 
 	buf_addf(out, "--%s\n", boundary);
-	buf_add_cstr(out, "Content-Type: application/gzip; name=\"");
+	/* Folded before the parameters: file names are long (RFC 5322 2.2.3;
+	 * a quoted-string itself cannot be folded). */
+	buf_add_cstr(out, "Content-Type: application/gzip;\n name=\"");
 	buf_add_slice(out, m->filename);
 	buf_add_cstr(out, "\"\nContent-Transfer-Encoding: base64\n"
-	                  "Content-Disposition: attachment; filename=\"");
+	                  "Content-Disposition: attachment;\n filename=\"");
 	buf_add_slice(out, m->filename);
 	buf_add_cstr(out, "\"\n\n");
 	base64_lines(out, m->attachment);

@@ -386,6 +386,22 @@ START_TEST(config_format_round_trips_through_config_parse)
 }
 END_TEST
 
+START_TEST(config_report_enable_is_off_by_default_and_a_yes_no_option)
+{
+	struct config *c = parse_ok("");
+	ck_assert(!c->report_enable);
+	config_free(c);
+	c = parse_ok("report_enable = yes\n");
+	ck_assert(c->report_enable);
+	config_free(c);
+	c = parse_ok("report_enable = No\r\n");
+	ck_assert(!c->report_enable);
+	config_free(c);
+	parse_bad(0, "report_enable = sometimes\n", "report_enable: must be yes or no, got 'sometimes'");
+	parse_bad(1, "report_enable = yes\nreport_enable = yes\n", "option 'report_enable' is set twice");
+}
+END_TEST
+
 START_TEST(config_load_of_a_missing_file_gives_defaults_only_when_allowed)
 {
 	struct config *c = (struct config *)1;
@@ -493,6 +509,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_list_contains_compares_domains_case_insensitively);
 	tcase_add_test(tc, config_list_accepts_up_to_the_item_limit);
 	tcase_add_test(tc, config_format_round_trips_through_config_parse);
+	tcase_add_test(tc, config_report_enable_is_off_by_default_and_a_yes_no_option);
 	tcase_add_test(tc, config_load_of_a_missing_file_gives_defaults_only_when_allowed);
 	tcase_add_test(tc, config_load_reads_a_file_and_names_it_in_errors);
 	tcase_add_test(tc, config_load_refuses_directories_and_oversized_files);
