@@ -26,6 +26,18 @@ void eval_config_defaults(struct eval_config *c)
 	c->authserv_id = "localhost";
 }
 
+/* The deadline of a stage that starts now: the evaluation's, but never less
+ * than EVAL_STAGE_MIN_BUDGET_MS from now.  Stages run one after the other;
+ * without this floor one name that never answers (an SPF include, an
+ * unrelated signer's key) would use up the whole budget and turn every
+ * later, independent lookup into a temperror (a passing, aligned DKIM
+ * signature would then be deferred on every retry). */
+static uint64_t stage_deadline(const struct eval_state *st)
+{
+	uint64_t floor = dns_now_ms() + EVAL_STAGE_MIN_BUDGET_MS;
+	return st->deadline > floor ? st->deadline : floor;
+}
+
 /* ------------------------------------------------------------- SPF -- */
 
 static void eval_spf(struct eval_state *st, struct dns_resolver *r, struct fields *out)
@@ -114,15 +126,16 @@ static int eval_signatures(struct eval_state *st, struct dns_resolver *r, struct
 	struct dns_batch *batch = dns_batch_new(r, st->a);
 	if (!batch)
 		return -1;
+	uint64_t deadline = stage_deadline(st);
 	struct dkim_verify_opts dopt = { 0 };
 	dopt.now = st->now;
-	dopt.deadline_ms = st->deadline;
+	dopt.deadline_ms = deadline;
 	dopt.max_sigs = st->opts->dkim_max_signatures;
 	dopt.cache = st->cfg->key_cache;
 	dopt.batch = batch;
 	struct arc_verify_opts aopt = { 0 };
 	aopt.now = st->now;
-	aopt.deadline_ms = st->deadline;
+	aopt.deadline_ms = deadline;
 	aopt.cache = st->cfg->key_cache;
 	aopt.batch = batch;
 	aopt.max_verify = st->opts->arc_max_verify;
@@ -140,7 +153,7 @@ static int eval_signatures(struct eval_state *st, struct dns_resolver *r, struct
 		    arc_verifier_body(av, m->body.ptr + off, n) != ARC_OK)
 			return -1;
 	}
-	dns_batch_wait(batch, st->deadline);
+	dns_batch_wait(batch, deadline);
 	if (dkim_verifier_finish(dv, &st->dkim) != DKIM_OK)
 		return -1;
 	st->dkim_done = true;
@@ -271,7 +284,7 @@ static int eval_dmarc(struct eval_state *st, struct dns_resolver *r, struct fiel
 	di.client_ip = st->in->have_ip ? st->in->ip : SLICE_NULL;
 	di.list_id = list_id(st->a, st->in->msg);
 
-	if (dmarc_evaluate(r, st->a, &dc, &di, st->deadline, &st->dmarc) != DMARC_OK)
+	if (dmarc_evaluate(r, st->a, &dc, &di, stage_deadline(st), &st->dmarc) != DMARC_OK)
 		return -1;
 	st->dmarc_done = true;
 	dmarc_fields(&st->dmarc, out);

@@ -150,6 +150,14 @@
 #define ARC_MAX_BODY_HASHES      4
 
 /* ---- configuration file (mailauth.conf) ---- */
+/* local: the least DNS time each stage of an evaluation (SPF, then DKIM and
+ * ARC keys in one batch, then DMARC discovery) gets, even when an earlier
+ * stage used up the budget waiting for a name that never answers: answers
+ * that need a round trip or two still arrive, so one dead name cannot turn
+ * independent results into temperror.  An evaluation thus takes at most the
+ * budget (dns_timeout) plus twice this. */
+#define EVAL_STAGE_MIN_BUDGET_MS 2000
+
 /* local: the ARC private key file (PEM) eval_seal.c reads.  A PEM key is a
  * few KB (an 8192-bit RSA key about 6.5 KB); a larger file is not a key. */
 #define EVAL_MAX_KEY_FILE_BYTES  (64 * 1024)
