@@ -400,11 +400,13 @@ static bool parse_domain(struct parser *ps, bool keep, struct slice *out, bool *
 		*out = slice_between(first.start, end);
 		return true;
 	}
-	/* Re-read the atoms and dots with a private lexer and join them.  A
-	 * domain above DOMAIN_MAX_INPUT_BYTES can never normalize: the buffer
-	 * cap turns it into an unusable (absent) domain, not an error. */
+	/* Re-read the atoms and dots with a private lexer and join them.  The
+	 * joined text is never longer than the span it comes from, so a buffer
+	 * of that size always holds it: a long domain with CFWS around its
+	 * dots keeps its text (domain_normalize() refuses it, so it stays
+	 * unusable for DMARC) instead of becoming an empty domain. */
 	struct buf b;
-	buf_init(&b, ps->a, DOMAIN_MAX_INPUT_BYTES + 1);
+	buf_init(&b, ps->a, (size_t)(end - first.start) + 1);
 	struct parser sub = *ps;
 	sub.lx = save;
 	sub.cur = first;
@@ -412,14 +414,11 @@ static bool parse_domain(struct parser *ps, bool keep, struct slice *out, bool *
 		buf_add(&b, sub.cur.start, (size_t)(sub.cur.end - sub.cur.start));
 		advance(&sub);
 	}
-	if (!b.err) {
-		*out = buf_slice(&b);
-		return true;
-	}
-	if (arena_alloc(ps->a, 1) == NULL) { /* the arena's failure is sticky */
+	if (b.err) {
 		fail(ps, ADDR_E_NOMEM, "out of memory", first.start);
 		return false;
 	}
+	*out = buf_slice(&b);
 	return true;
 }
 

@@ -113,6 +113,12 @@ bool dkim_header_strip_b(struct arena *a, const struct msg_header *in, struct ms
 		eq++;
 	if (eq >= rend || *eq != '=' || eq < in->raw.ptr)
 		return false;
+	/* An empty value has nothing to delete: the tag parser places it after
+	 * the FWS that follows '=', and that FWS is the FWS before the next
+	 * ";", which stays (otherwise a second removal would change the
+	 * header again). */
+	if (b->value.len == 0)
+		vend = eq + 1;
 	size_t keep1 = (size_t)(eq + 1 - in->raw.ptr);
 	size_t cut = (size_t)(vend - (eq + 1));
 	size_t newlen = in->raw.len - cut;
