@@ -133,6 +133,23 @@ bool glue_has_authres(struct slice authserv_id)
 	return found;
 }
 
+struct slice glue_own_authres(struct slice authserv_id)
+{
+	struct arena *a = arena_new(0);
+	if (!a)
+		return SLICE_NULL;
+	struct slice v = SLICE_NULL;
+	for (header_line *h = header_list; h && !v.ptr; h = h->next)
+		if (is_authres(h) && ar_claims_authserv_id(a, header_value(h), authserv_id))
+			v = header_value(h);
+	arena_free(a);
+	if (!v.ptr)
+		return SLICE_NULL;
+	while (v.len && (v.ptr[v.len - 1] == '\n' || v.ptr[v.len - 1] == '\r'))
+		v.len--;
+	return slice_trim_ws(v);
+}
+
 void glue_add_header_top(struct slice text)
 {
 	unsigned char *t = glue_copy_out(text, true);

@@ -205,8 +205,15 @@ static void eval_settings(struct eval_config *ec, bool message)
 	ec->dns_budget_ms = G.cfg->dns_timeout_ms;
 	ec->key_cache = keys_get();
 	if (message) {
+		bool transport = in_transport();
 		ec->seal = G.cfg->arc_selector && G.cfg->arc_domain && G.cfg->arc_key;
-		ec->write_history = G.cfg->history_file && !in_transport();
+		ec->write_history = G.cfg->history_file && !transport;
+		/* Sealing at delivery: the message may have been changed since
+		 * it was received (an ACL, a system filter), so the AAR carries
+		 * the results our DATA ACL recorded then, not a new look at the
+		 * changed message. */
+		if (ec->seal && transport)
+			ec->seal_authres = glue_own_authres(glue_authserv_id());
 	}
 }
 

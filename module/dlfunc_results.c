@@ -10,7 +10,13 @@
  *   authres     the whole Authentication-Results field, for
  *               add_header = :at_start:${dlfunc{...}{authres}}.
  *   arc_seal    the ARC set to add at the top of the header; empty when
- *               ARC sealing is not configured or not possible.
+ *               ARC sealing is not configured or not possible.  As it is,
+ *               for the smtp transport's headers_add (which appends);
+ *   arc_seal add_header
+ *               the same fields for an ACL's add_header, each with its own
+ *               :at_start: (Exim applies the prefix per field, and each one
+ *               goes above the previous), so they end up on top as
+ *               ARC-Seal, ARC-Message-Signature, ARC-Authentication-Results.
  * get, fields and authres used in a message context verify the message
  * first if `verify` was not called; before DATA they show the results of
  * the last `spf` call.  Results are never expansion errors: a bad
@@ -115,11 +121,55 @@ int authres(uschar **yield, int argc, uschar *argv[])
 	return rc;
 }
 
+/* The fields of one ARC set (RFC 8617 4.1): ARC-Seal, ARC-Message-Signature,
+ * ARC-Authentication-Results. */
+#define ARC_SEAL_FIELDS 3
+
 int arc_seal(uschar **yield, int argc, uschar *argv[])
 {
-	(void)argv;
-	if (argc != 0)
-		return glue_yield_error(yield, "arc_seal: takes no arguments");
+	bool for_acl = argc == 1 && argv[0] &&
+	               slice_eq(slice_from_cstr((const char *)argv[0]), SLICE_LIT("add_header"));
+	if (argc != 0 && !for_acl)
+		return glue_yield_error(yield, "arc_seal: takes no argument, or \"add_header\"");
 	const struct fields *fs = glue_results();
-	return yield_field(yield, fs, "arc_seal", "");
+	if (!for_acl)
+		return yield_field(yield, fs, "arc_seal", "");
+	const struct field *f = fields_get(fs, SLICE_LIT("arc_seal"));
+	if (!f || !f->value.len)
+		return glue_yield_ok(yield, SLICE_LIT(""), false);
+
+	/* Our own block: a field starts at the beginning or after a line end
+	 * that is not followed by blank (a fold). */
+	struct slice field[ARC_SEAL_FIELDS];
+	size_t n = 0;
+	const char *p = f->value.ptr, *end = slice_end(f->value), *start = p;
+	for (const char *q = p; q < end; q++) {
+		if (*q != '\n' || (q + 1 < end && (q[1] == ' ' || q[1] == '\t')))
+			continue;
+		if (n == ARC_SEAL_FIELDS)
+			return glue_yield_error(yield, "arc_seal: unexpected ARC set layout");
+		field[n++] = slice_make(start, (size_t)(q + 1 - start));
+		start = q + 1;
+	}
+	if (start < end) {
+		if (n == ARC_SEAL_FIELDS)
+			return glue_yield_error(yield, "arc_seal: unexpected ARC set layout");
+		field[n++] = slice_make(start, (size_t)(end - start));
+	}
+	struct arena *a = arena_new(0);
+	if (!a)
+		return glue_yield_error(yield, "arc_seal: out of memory");
+	struct buf b;
+	buf_init(&b, a, f->value.len + 64);
+	/* Last field first: each :at_start: field goes above the ones before. */
+	while (n--) {
+		buf_add_cstr(&b, ":at_start:");
+		buf_add_slice(&b, field[n]);
+		if (field[n].len && field[n].ptr[field[n].len - 1] != '\n')
+			buf_add_byte(&b, '\n');
+	}
+	int rc = b.err ? glue_yield_error(yield, "arc_seal: out of memory")
+	               : glue_yield_ok(yield, buf_slice(&b), f->tainted);
+	arena_free(a);
+	return rc;
 }

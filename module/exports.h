@@ -25,7 +25,8 @@ MAILAUTH_EXPORT int get(unsigned char **yield, int argc, unsigned char *argv[]);
 MAILAUTH_EXPORT int fields(unsigned char **yield, int argc, unsigned char *argv[]);
 /* authres: the complete Authentication-Results header field. */
 MAILAUTH_EXPORT int authres(unsigned char **yield, int argc, unsigned char *argv[]);
-/* arc_seal: the ARC set to add at the top of the header (empty if none). */
+/* arc_seal [add_header]: the ARC set to add at the top of the header (empty
+ * if none); with "add_header" each field carries :at_start: for an ACL. */
 MAILAUTH_EXPORT int arc_seal(unsigned char **yield, int argc, unsigned char *argv[]);
 /* version: module and library versions. */
 MAILAUTH_EXPORT int version(unsigned char **yield, int argc, unsigned char *argv[]);

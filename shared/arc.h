@@ -296,7 +296,7 @@ struct arc_sealed {
  * instance would exceed ARC_MAX_INSTANCES (4.2.1).  chain is the result of
  * arc_verify() on the same m.  Returns ARC_OK, ARC_ERR_ARG (bad params or
  * key; *detail — may be NULL — says why), ARC_ERR_NOMEM, ARC_ERR_CRYPTO. */
-int arc_seal(struct arena *a, const struct msg *m, const struct arc_seal_params *params,
+int arc_seal_message(struct arena *a, const struct msg *m, const struct arc_seal_params *params,
              const struct arc_result *chain, struct slice aar_body, uint64_t now,
              struct arc_sealed *out, const char **detail);
 

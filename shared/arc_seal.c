@@ -346,7 +346,7 @@ static int seal_sign_field(struct arena *a, const struct dkim_privkey *k, const 
 	return ARC_OK;
 }
 
-int arc_seal(struct arena *a, const struct msg *m, const struct arc_seal_params *p,
+int arc_seal_message(struct arena *a, const struct msg *m, const struct arc_seal_params *p,
              const struct arc_result *chain, struct slice aar_body, uint64_t now,
              struct arc_sealed *out, const char **detail)
 {

@@ -48,6 +48,13 @@ struct eval_config {
 	 * arc_domain and arc_key.  Without them arc_seal is empty and
 	 * arc_seal_error says why. */
 	bool seal;
+	/* Sealing a message that may have changed since it was received (Exim:
+	 * in the smtp transport): the Authentication-Results value written when
+	 * it was received ("authserv-id; method=result ..."), carried in the
+	 * ARC-Authentication-Results instead of this evaluation's own (RFC 8617
+	 * 4.1.1: the AAR records the results of the message as received).
+	 * Empty: this evaluation's. */
+	struct slice seal_authres;
 	/* Append a DMARC history record for a message whose DMARC policy
 	 * record was found, to history_file (NULL: the options' history_file;
 	 * none: nothing written). */

@@ -86,7 +86,8 @@ void eval_seal(struct eval_state *st, struct fields *out)
 	p.lf_only = !st->cfg->crlf;
 	struct arc_sealed s;
 	const char *detail = NULL;
-	int rc = arc_seal(st->a, st->in->msg, &p, &st->arc, st->authres_value, st->now, &s, &detail);
+	struct slice aar = st->cfg->seal_authres.len ? st->cfg->seal_authres : st->authres_value;
+	int rc = arc_seal_message(st->a, st->in->msg, &p, &st->arc, aar, st->now, &s, &detail);
 	if (rc != ARC_OK) {
 		snprintf(err, sizeof err, "ARC sealing failed: %s", detail ? detail : "internal error");
 		seal_error(out, err);

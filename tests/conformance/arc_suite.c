@@ -513,7 +513,7 @@ static void sign_one(struct dns_resolver *r, yaml_document_t *d, yaml_node_t *ro
 	p.alpha_tag_order = true;
 	struct arc_sealed out;
 	const char *detail = "";
-	rc = arc_seal(a, &m, &p, &chain, payload, now, &out, &detail);
+	rc = arc_seal_message(a, &m, &p, &chain, payload, now, &out, &detail);
 	if (rc) {
 		result(false, group, name, "seal error %d: %s", rc, detail);
 		arena_free(a);
@@ -555,7 +555,7 @@ static void sign_one(struct dns_resolver *r, yaml_document_t *d, yaml_node_t *ro
 	if (ok) {
 		p.alpha_tag_order = false;
 		struct arc_sealed rfc;
-		rc = arc_seal(a, &m, &p, &chain, payload, now, &rfc, &detail);
+		rc = arc_seal_message(a, &m, &p, &chain, payload, now, &rfc, &detail);
 		ok = rc == ARC_OK && rfc.sealed;
 		for (int i = 0; i < 2 && ok; i++) {
 			static const char *const prefix[2] = { "ARC-Seal: i=",

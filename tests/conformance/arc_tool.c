@@ -96,7 +96,7 @@ static int seal_raw(struct dns_resolver *r, struct arena *a, struct slice raw,
 	p.lf_only = !crlf;
 	struct arc_sealed s;
 	const char *detail = NULL;
-	int rc = arc_seal(a, &m, &p, &res, payload, now, &s, &detail);
+	int rc = arc_seal_message(a, &m, &p, &res, payload, now, &s, &detail);
 	if (rc) {
 		fprintf(stderr, "arc_tool: seal error %d: %s\n", rc, detail ? detail : "");
 		return 1;

@@ -29,5 +29,23 @@ for s in arena_new buf_init version_describe; do
 		bad "core symbol $s not found as a local symbol"
 	fi
 done
+# No core function may have an entry point's name (the dlfuncs have short
+# names: config, spf, verify, get, fields, authres, arc_seal, version):
+# linked into one module, the core's own calls would reach the dlfunc.
+core=$(dirname "$SO")/libmailauth.a
+if [ -f "$core" ]; then
+	core_defs=$(nm "$core" 2>/dev/null | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort -u)
+	clash=""
+	for s in $(cat tests/exim/exports.allow); do
+		echo "$core_defs" | grep -qx "$s" && clash="$clash $s"
+	done
+	if [ -z "$clash" ]; then
+		ok "no core symbol has the name of an entry point"
+	else
+		bad "core symbols named like entry points:$clash"
+	fi
+else
+	bad "no core library beside $SO"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

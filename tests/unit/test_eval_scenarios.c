@@ -7,7 +7,7 @@
  * Nothing is mocked: DKIM signatures are made at run time with the core's
  * signer (dkim_sign) using an RSA-2048 and an Ed25519 key generated with
  * OpenSSL when the program starts, their public keys are put into the zone
- * each scenario writes, and ARC sets are added with arc_seal() after a real
+ * each scenario writes, and ARC sets are added with arc_seal_message() after a real
  * evaluation at the forwarder (whose Authentication-Results becomes the
  * ARC-Authentication-Results).  Each scenario says what happens to the
  * message on its way ("steps"): signing, a list rewriting Subject or adding
@@ -904,7 +904,7 @@ static struct slice step_arc(struct run *r, struct slice arrived, struct slice c
 	p.lf_only = true;
 	struct arc_sealed s;
 	const char *detail = NULL;
-	rc = arc_seal(r->a, &now, &p, &chain, aar, SEAL_TIME, &s, &detail);
+	rc = arc_seal_message(r->a, &now, &p, &chain, aar, SEAL_TIME, &s, &detail);
 	SC_ASSERT(r, rc == ARC_OK, "arc_seal by %.*s: %d %s", (int)dom.len, dom.ptr, rc,
 	          detail ? detail : "");
 	SC_ASSERT(r, s.sealed, "arc_seal by %.*s did not seal: %s", (int)dom.len, dom.ptr, s.why);
