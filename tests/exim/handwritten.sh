@@ -34,6 +34,7 @@ cat >"$T/exim.conf" <<EOF
 MAILAUTH_LIBRARY = $SO
 MAILAUTH_CONFIG_FILE = $T/mailauth.conf
 MAILAUTH_ENFORCE_DMARC = yes
+MAILAUTH_REJECT_BAD_FROM = yes
 MAILAUTH_DEFER_DMARC = yes
 MAILAUTH_QUARANTINE_HEADER = X-Mailauth-Quarantine: yes
 MAILAUTH_SEAL_ON_RECEIPT = yes
@@ -120,13 +121,19 @@ expect_match "MAILAUTH_ARC_SEAL selects MAILAUTH_CONFIG_FILE in the transport" \
 write_message "$T/good" a@example.org "aligned by SPF"
 write_message "$T/spoof" ceo@bank.example "spoofed"
 write_message "$T/quar" news@shop.example "quarantine me"
-"$PY" "$CLIENT" --stdin --from a@example.org "$T/good" "$T/spoof" "$T/quar" -- \
+# An unbalanced bracket: mail programs may still show bank.example, DMARC
+# cannot evaluate it (nofrom), MAILAUTH_REJECT_BAD_FROM refuses it.
+printf 'From: CEO <ceo@bank.example\nTo: user@example.test\nSubject: test\n\nbad From\n' >"$T/badfrom"
+"$PY" "$CLIENT" --stdin --from a@example.org "$T/good" "$T/spoof" "$T/quar" "$T/badfrom" -- \
 	"$EXIM" -C "$T/exim.conf" -bh 192.0.2.1 >"$T/bh.out" 2>&1
 res=$(grep -E '^(accepted|refused)' "$T/bh.out")
 expect_eq "aligned mail is accepted" "accepted" "$(echo "$res" | sed -n '1s/ .*//p')"
 expect_eq "a spoofed From under p=reject gets the snippet's 550" \
 	"refused 550 Rejected by the DMARC policy of bank.example." "$(echo "$res" | sed -n '2p')"
 expect_eq "p=quarantine mail is accepted" "accepted" "$(echo "$res" | sed -n '3s/ .*//p')"
+expect_eq "MAILAUTH_REJECT_BAD_FROM refuses an unusable From field" \
+	"refused 550 The message has no valid From: header field (RFC 5322 3.6)." \
+	"$(echo "$res" | sed -n '4p')"
 body=$(grep -v '^>>>' "$T/bh.out")
 expect_eq "acl_check_data sets acl_m_mailauth_dmarc" "accept" "$(logged DATA dmarc 1)"
 expect_eq "acl_check_data sets acl_m_mailauth_arc (arc_state)" "none" "$(logged DATA arc 1)"
