@@ -8,8 +8,23 @@
 
 #include "arena.h"
 
-/* A plausible message of about body_bytes of body: a dozen headers, folded
- * Received lines, a text body with CRLF line ends.  seed varies the text. */
+enum corpus_style {
+	/* text/plain, lines of single-spaced words: the fast path of both
+	 * canonicalizations (nothing to change). */
+	CORPUS_TEXT,
+	/* multipart/mixed as mail clients send it: a format=flowed text part
+	 * (a trailing space on most lines), an indented HTML part with tabs
+	 * and runs of spaces, and a base64 attachment (76-byte lines), about
+	 * a third each: what relaxed canonicalization has to rewrite. */
+	CORPUS_MIXED,
+};
+
+/* A plausible message of about body_bytes of body: a dozen headers
+ * (From: sender<N>@example.org), folded Received lines, CRLF line ends.
+ * seed varies the text. */
+struct slice corpus_message_style(struct arena *a, size_t body_bytes, uint32_t seed,
+                                  enum corpus_style style);
+/* corpus_message_style(..., CORPUS_TEXT) */
 struct slice corpus_message(struct arena *a, size_t body_bytes, uint32_t seed);
 
 #endif
