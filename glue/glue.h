@@ -82,10 +82,10 @@ enum msg_status glue_headers_to_msg(struct msg *m, struct arena *a);
 
 /* The body of the message being received, from the spool data file.
  * data_fd is the file as local_scan() gets it, or -1 to open
- * $spool_directory/[$queue_name/]input/[split/]<message_id>-D.  The file is
- * mapped privately; the mapping is released with the arena.  A file in wire
+ * $spool_directory/[$queue_name/]input/[split/]<message_id>-D.  The body is
+ * read into the arena (one copy, released with it).  A file in wire
  * format (CHUNKING with spool_wireformat: CRLF line ends) is converted in
- * the private copy to the LF form Exim writes otherwise (CRLF and bare CR
+ * that copy to the LF form Exim writes otherwise (CRLF and bare CR
  * become LF), so a message gives the same body either way.  Returns false
  * with a message in err when the file cannot be found or read. */
 bool glue_spool_body(struct arena *a, int data_fd, struct slice *body, bool *was_wire,

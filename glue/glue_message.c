@@ -24,7 +24,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -160,17 +159,6 @@ void glue_add_header_top(struct slice text)
 
 /* ---- the spool data file ---- */
 
-struct glue_mapping {
-	void *addr;
-	size_t len;
-};
-
-static void glue_unmap(void *p)
-{
-	struct glue_mapping *m = p;
-	munmap(m->addr, m->len);
-}
-
 /* Exim's ids are letters, digits and '-'; anything else must never reach a
  * path. */
 static bool id_is_safe(struct slice id)
@@ -290,31 +278,33 @@ bool glue_spool_body(struct arena *a, int data_fd, struct slice *body, bool *was
 	} else if ((size_t)st.st_size == off) {
 		ok = true; /* an empty body */
 	} else {
-		size_t len = (size_t)st.st_size;
-		/* Private and writable: a wire-format body is converted in our
-		 * copy of the pages, never in the file. */
-		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-		struct glue_mapping *m = p == MAP_FAILED ? NULL : arena_alloc(a, sizeof *m);
-		if (p == MAP_FAILED) {
-			snprintf(err, errlen, "cannot map the spool data file: %s", strerror(errno));
-		} else if (!m) {
-			munmap(p, len);
-			snprintf(err, errlen, "out of memory");
+		/* One read into the arena: the whole body is needed in memory
+		 * anyway, and mmap()+munmap() of a typical message costs far more
+		 * than copying it (page-table work on every message).  Our copy
+		 * is writable, so a wire-format body is converted in place. */
+		size_t blen = (size_t)st.st_size - off;
+		char *b = arena_alloc(a, blen);
+		size_t got = 0;
+		while (b && got < blen) {
+			ssize_t n = pread(fd, b + got, blen - got, (off_t)(off + got));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		if (!b) {
+			snprintf(err, errlen, "out of memory (body of %zu bytes)", blen);
+		} else if (got != blen) {
+			snprintf(err, errlen, "cannot read the spool data file: %s",
+			         got < blen && errno ? strerror(errno) : "it changed while being read");
 		} else {
-			m->addr = p;
-			m->len = len;
-			if (!arena_defer(a, glue_unmap, m)) {
-				snprintf(err, errlen, "out of memory");
-			} else {
-				char *b = (char *)p + off;
-				size_t blen = len - off;
-				if (memchr(b, '\r', blen)) {
-					*was_wire = true;
-					blen = wire_to_lf(b, blen);
-				}
-				*body = slice_make(b, blen);
-				ok = true;
+			if (memchr(b, '\r', blen)) {
+				*was_wire = true;
+				blen = wire_to_lf(b, blen);
 			}
+			*body = slice_make(b, blen);
+			ok = true;
 		}
 	}
 	if (data_fd < 0)
