@@ -1,11 +1,19 @@
 #!/bin/sh
-# build/deps.sh — install, with apt-get, exactly what the build, the tests and
-# the demo need; a no-op when everything is already installed.
+# build/deps.sh — install, with apt-get, exactly what the build, the tests,
+# the Debian package (make deb) and the demo need; a no-op when everything is
+# already installed.
 set -eu
 
 PKGS="build-essential pkg-config libssl-dev libunbound-dev libpsl-dev libidn2-dev
 publicsuffix check libyaml-dev zlib1g-dev exim4-daemon-heavy exim4-dev swaks
-python3-dkim python3-spf python3-authres python3-yaml libxml2-utils"
+python3-dkim python3-spf python3-authres python3-yaml libxml2-utils
+dpkg-dev debhelper fakeroot lintian"
+
+# `sh build/deps.sh patch-test`: also what building Exim from source needs
+# (make patch-test: PCRE2 and a DBM library for its hints databases).
+if [ "${1:-}" = patch-test ]; then
+	PKGS="$PKGS libpcre2-dev libdb-dev xz-utils"
+fi
 
 missing=""
 for p in $PKGS; do

@@ -6,6 +6,10 @@
 #   make demo       install dependencies, build, run a private Exim with the module
 #   make bench      benchmarks
 #   make deps       install what is missing with apt-get (no-op when complete)
+#   make install    install (PREFIX, DESTDIR, ...: see build/install.mk)
+#   make deb        the Debian package exim4-mailauth, in $(O)/deb/
+#   make patch-test build Exim 4.96 from source with patches/ and load the
+#                   module in it (slow)
 #
 # Objects go to $(O) (out/ by default; out-san/ for the sanitizer build), so
 # both builds can live side by side.
@@ -26,8 +30,10 @@ CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wno-format-nonliteral -Wvla
 CFLAGS ?= $(OPT) -g
-ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden -MMD -MP
-LDFLAGS_SAN := $(SANFLAGS)
+# CPPFLAGS and LDFLAGS (empty unless given) are the usual hooks for
+# distribution flags: the Debian package passes its hardening flags there.
+ALL_CFLAGS := $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden -MMD -MP
+LDFLAGS_SAN := $(SANFLAGS) $(LDFLAGS)
 
 EXIM_INC := /usr/include/exim4
 LIBS := -lunbound -lpsl -lidn2 -lssl -lcrypto
@@ -170,4 +176,8 @@ bench: deps all $(BENCH_BIN)
 clean:
 	rm -rf out out-san out-libfuzzer
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# make install, make deb, make patch-test
+include build/install.mk
+
+# ($(O)/deb holds the package build's own tree and objects: not ours.)
+-include $(shell find $(O) -path '$(O)/deb' -prune -o -name '*.d' -type f -print 2>/dev/null)
