@@ -122,30 +122,6 @@ static unsigned chain_aar_instance(struct slice value)
 	return rest.len ? inst : 0;
 }
 
-static struct slice chain_trim_fws(struct slice s)
-{
-	while (s.len && chain_is_fws(s.ptr[0])) {
-		s.ptr++;
-		s.len--;
-	}
-	while (s.len && chain_is_fws(s.ptr[s.len - 1]))
-		s.len--;
-	return s;
-}
-
-/* RFC 5322 3.6.8 ftext. */
-static bool chain_is_field_name(struct slice s)
-{
-	if (s.len == 0)
-		return false;
-	for (size_t i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.ptr[i];
-		if (c < 33 || c > 126 || c == ':')
-			return false;
-	}
-	return true;
-}
-
 static void sig_bad(struct arc_sig *s, const char *why)
 {
 	if (s->usable) {
@@ -197,12 +173,12 @@ static int chain_h_list(struct arena *a, struct arc_sig *s, struct slice v)
 		const char *c = p;
 		while (c < end && *c != ':')
 			c++;
-		struct slice item = chain_trim_fws(slice_between(p, c));
+		struct slice item = slice_trim_ws(slice_between(p, c));
 		/* An empty element ("from::to") names no field, so it signs
 		 * nothing; it is skipped rather than refused (the ARC test suite's
 		 * ams_fields_h_mis_hdr expects such a signature to verify). */
 		if (item.len) {
-			if (!chain_is_field_name(item)) {
+			if (!msg_is_field_name(item)) {
 				sig_bad(s, "h= holds something not a field name");
 				return ARC_OK;
 			}
@@ -256,7 +232,7 @@ static bool chain_q_ok(struct slice v)
 		const char *c = p;
 		while (c < end && *c != ':')
 			c++;
-		if (slice_eq(chain_trim_fws(slice_between(p, c)), SLICE_LIT("dns/txt")))
+		if (slice_eq(slice_trim_ws(slice_between(p, c)), SLICE_LIT("dns/txt")))
 			return true;
 		if (c >= end)
 			return false;

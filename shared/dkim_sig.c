@@ -21,30 +21,6 @@ static bool sig_is_fws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static struct slice sig_trim(struct slice s)
-{
-	while (s.len && sig_is_fws(s.ptr[0])) {
-		s.ptr++;
-		s.len--;
-	}
-	while (s.len && sig_is_fws(s.ptr[s.len - 1]))
-		s.len--;
-	return s;
-}
-
-/* RFC 5322 3.6.8 ftext: printable US-ASCII except ':'. */
-static bool sig_is_field_name(struct slice s)
-{
-	if (s.len == 0)
-		return false;
-	for (size_t i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.ptr[i];
-		if (c < 33 || c > 126 || c == ':')
-			return false;
-	}
-	return true;
-}
-
 /* Split a colon-separated list (FWS allowed around the colons, RFC 6376
  * 3.5 sig-h-tag and sig-q-tag) and call fn for each trimmed element; stops
  * and returns false when fn does.  At most max elements (0: unlimited);
@@ -58,7 +34,7 @@ static bool sig_each_colon_item(struct slice list, size_t max, size_t *count,
 		const char *c = p;
 		while (c < end && *c != ':')
 			c++;
-		struct slice item = sig_trim(slice_between(p, c));
+		struct slice item = slice_trim_ws(slice_between(p, c));
 		n++;
 		if (max && n > max) {
 			*count = n;
@@ -157,7 +133,7 @@ struct sig_h_ctx {
 static bool sig_h_item(void *ctx, struct slice item)
 {
 	struct sig_h_ctx *h = ctx;
-	if (!sig_is_field_name(item))
+	if (!msg_is_field_name(item))
 		return false;
 	h->sig->h[h->sig->nh++] = item;
 	if (slice_eq_cstr_ci(item, "from"))

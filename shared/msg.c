@@ -352,3 +352,13 @@ const char *msg_status_str(enum msg_status s)
 	}
 	return "unknown message status";
 }
+
+bool msg_is_field_name(struct slice s)
+{
+	if (s.len == 0)
+		return false;
+	for (size_t i = 0; i < s.len; i++)
+		if (!msg_is_ftext(s.ptr[i]))
+			return false;
+	return true;
+}

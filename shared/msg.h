@@ -104,4 +104,9 @@ struct slice msg_unfold(struct arena *a, struct slice value);
 /* A fixed English phrase for s, for logs. */
 const char *msg_status_str(enum msg_status s);
 
+/* True when s is a whole field name: one or more RFC 5322 3.6.8 ftext
+ * bytes (printable US-ASCII except ':').  The h= lists of DKIM-Signature
+ * and ARC-Message-Signature name fields with it. */
+bool msg_is_field_name(struct slice s);
+
 #endif
