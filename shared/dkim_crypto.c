@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -117,6 +119,18 @@ enum dkim_reason dkim_pubkey_decode(struct arena *a, enum dkim_keytype type, str
 		return DKIM_R_PUBKEY_TOO_LONG;
 	if (bits < DKIM_MIN_RSA_BITS)
 		return DKIM_R_PUBKEY_TOO_SHORT;
+	/* The modulus bounds the size, not the cost: a verification costs about
+	 * (exponent bits) modular multiplications, so a short key with a huge
+	 * exponent is slower than the largest key we accept. */
+	BIGNUM *e = NULL;
+	if (EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) != 1 || !e) {
+		ERR_clear_error();
+		return DKIM_R_PUBKEY_DER_SYNTAX;
+	}
+	int ebits = BN_num_bits(e);
+	BN_free(e);
+	if (ebits > DKIM_MAX_RSA_EXPONENT_BITS)
+		return DKIM_R_PUBKEY_TOO_LONG;
 	out->pkey = k;
 	return DKIM_R_OK;
 }

@@ -94,6 +94,11 @@
 #define DKIM_MAX_SIGS            10    /* local: bounds verify cost per message */
 #define DKIM_MIN_RSA_BITS        1024  /* RFC 8301 3.2 */
 #define DKIM_MAX_RSA_BITS        8192  /* local: larger keys are refused unused */
+/* local: public exponents above 64 bits are refused (pubkey_too_long):
+ * verification time grows with the exponent's length, and 65537 (17 bits)
+ * is what every signer uses.  OpenSSL applies the same 64-bit cap to RSA
+ * keys over 3072 bits; this extends it to all sizes. */
+#define DKIM_MAX_RSA_EXPONENT_BITS 64
 /* local: names in one h= list. */
 #define DKIM_MAX_SIGNED_HEADERS  256
 /* local: bytes of a decoded p= key.  An RSA SubjectPublicKeyInfo of
@@ -216,5 +221,31 @@
 #define REPORT_MAX_ADDRESS       254
 /* local: words of the report_sendmail command line. */
 #define REPORT_MAX_COMMAND_WORDS 32
+
+/* DMARC failure reports (RFC 9991, RFC 6591 format). */
+/* local: bytes of one spool file written at verify time (metadata and the
+ * message's header section); headers past it are left out and the file
+ * says so.  RFC 6591 3.1 allows the header section alone (text/rfc822-headers). */
+#define FAILURE_MAX_SPOOL_BYTES  (256u * 1024)
+/* RFC 5322 2.1.1: a line is at most 998 characters; a report field value
+ * (Authentication-Results, Original-Mail-From, ...) is cut to this many bytes
+ * so "Name: value" stays within it unfolded. */
+#define FAILURE_MAX_FIELD_BYTES  900
+/* local: tries to find an unused spool file name (O_EXCL) before giving up. */
+#define FAILURE_MAX_NAME_TRIES   16
+/* local: the highest failure_report_rate (reports per policy domain per hour). */
+#define FAILURE_MAX_RATE         10000
+/* local: default failure_report_rate. */
+#define FAILURE_DEFAULT_RATE     10
+/* local: policy domains tracked in the rate-limit state file. */
+#define FAILURE_MAX_RATE_DOMAINS 100000
+/* local: bytes of the rate-limit state file. */
+#define FAILURE_MAX_RATE_BYTES   (8u * 1024 * 1024)
+/* local: spool files one mailauth-report run handles; the rest wait. */
+#define FAILURE_MAX_FILES_PER_RUN 100000
+/* local: seconds a spool file whose report could not be sent (DNS trouble,
+ * submission failure) is kept for retries; RFC 9991 wants failure reports
+ * sent promptly, an old one is dropped. */
+#define FAILURE_MAX_AGE          86400
 
 #endif
