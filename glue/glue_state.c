@@ -207,7 +207,8 @@ static void eval_settings(struct eval_config *ec, bool message)
 	if (message) {
 		bool transport = in_transport();
 		ec->seal = G.cfg->arc_selector && G.cfg->arc_domain && G.cfg->arc_key;
-		ec->write_history = G.cfg->history_file && !transport;
+		ec->write_history = G.cfg->history_file != NULL;
+		ec->at_delivery = transport;
 		/* Sealing at delivery: the message may have been changed since
 		 * it was received (an ACL, a system filter), so the AAR carries
 		 * the results our DATA ACL recorded then, not a new look at the
@@ -278,6 +279,10 @@ static void run(struct glue_result *r, const struct eval_input *in, bool message
 	if (he && he->value.len)
 		glue_log("message %s: DMARC history record not written: %.*s", r->id,
 		         (int)(he->value.len > 300 ? 300 : he->value.len), he->value.ptr);
+	const struct field *fe = fields_get(&r->fs, SLICE_LIT("failure_report_error"));
+	if (fe && fe->value.len)
+		glue_log("message %s: DMARC failure report not queued: %.*s", r->id,
+		         (int)(fe->value.len > 300 ? 300 : fe->value.len), fe->value.ptr);
 	const struct field *se = fields_get(&r->fs, SLICE_LIT("arc_seal_error"));
 	if (ec.seal && se && se->value.len)
 		glue_debug("message %s: no ARC set: %.*s", r->id, (int)se->value.len, se->value.ptr);
@@ -431,7 +436,7 @@ static const char *const glue_known_fields[] = {
 	"dmarc_status", "dmarc_status_text", "dmarc_used_domain", "dmarc_domain_policy",
 	"arc_state", "arc_state_reason", "arc_domains", "arc_oldest_pass",
 	"authentication_results", "arc_seal", "arc_seal_error", "body_bytes", "header_count",
-	"message_error", "mailauth_error", "history_error",
+	"message_error", "mailauth_error", "history_error", "failure_report_error",
 	"spf_used_domain", "spf_mechanism", "spf_reason", "spf_helo_result", "spf_helo_domain",
 	"from_status", "from_reason", "from_domains", "from_org_domains",
 	"dkim_signatures", "dkim_results",

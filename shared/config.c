@@ -355,6 +355,17 @@ static bool set_multiple_from(struct parser *p, const struct option *o, struct s
 	return true;
 }
 
+static bool set_redact(struct parser *p, const struct option *o, struct slice v)
+{
+	if (slice_eq_cstr_ci(v, "localpart"))
+		p->c->failure_report_redact = CONFIG_REDACT_LOCALPART;
+	else if (slice_eq_cstr_ci(v, "none"))
+		p->c->failure_report_redact = CONFIG_REDACT_NONE;
+	else
+		return bad_value(p, o, "must be localpart or none, got", v);
+	return true;
+}
+
 static const char *const action_words[] = {
 	[CONFIG_ACTION_ACCEPT] = "accept",
 	[CONFIG_ACTION_FREEZE] = "freeze",
@@ -573,6 +584,10 @@ static const struct option options[] = {
 	{ "report_state_file", set_path, OFF(report_state_file), 0, 0 },
 	{ "report_sendmail", set_command, OFF(report_sendmail), 0, 0 },
 	{ "report_enable", set_bool, OFF(report_enable), 0, 0 },
+	{ "failure_reports", set_bool, OFF(failure_reports), 0, 0 },
+	{ "failure_report_dir", set_path, OFF(failure_report_dir), 0, 0 },
+	{ "failure_report_redact", set_redact, OFF(failure_report_redact), 0, 0 },
+	{ "failure_report_rate", set_uint, OFF(failure_report_rate), 1, FAILURE_MAX_RATE },
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -613,6 +628,8 @@ struct config *config_defaults(void)
 	c->local_scan_dmarc_reject = CONFIG_ACTION_ACCEPT;
 	c->local_scan_dmarc_quarantine = CONFIG_ACTION_ACCEPT;
 	c->local_scan_temperror = CONFIG_ACTION_ACCEPT;
+	c->failure_report_redact = CONFIG_REDACT_LOCALPART;
+	c->failure_report_rate = FAILURE_DEFAULT_RATE;
 	return c;
 }
 
@@ -679,6 +696,12 @@ static bool check_combinations(struct parser *p, const size_t *seen)
 		         seen[i_sel] ? "" : " arc_selector", seen[i_dom] ? "" : " arc_domain",
 		         seen[i_key] ? "" : " arc_key");
 		return fail(p, msg);
+	}
+	size_t i_fr = 0;
+	find_option(SLICE_LIT("failure_reports"), &i_fr);
+	if (p->c->failure_reports && !p->c->failure_report_dir) {
+		p->line = seen[i_fr];
+		return fail(p, "failure_reports = yes needs failure_report_dir");
 	}
 	return true;
 }
@@ -833,6 +856,9 @@ void config_format(const struct config *c, struct buf *b)
 			buf_addf(b, "%s = %s\n", o->name,
 			         c->dmarc_multiple_from == CONFIG_MULTIPLE_FROM_REJECT ? "reject"
 			                                                               : "strictest");
+		} else if (o->set == set_redact) {
+			buf_addf(b, "%s = %s\n", o->name,
+			         c->failure_report_redact == CONFIG_REDACT_NONE ? "none" : "localpart");
 		} else if (o->set == set_action) {
 			enum config_action act = *(const enum config_action *)field;
 			buf_addf(b, "%s = %s\n", o->name, action_words[act]);

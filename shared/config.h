@@ -65,6 +65,12 @@ enum config_action {
 	CONFIG_ACTION_REJECT, /* permanent rejection (5xx) */
 };
 
+/* failure_report_redact: what is hidden in failure reports (RFC 6590). */
+enum config_redact {
+	CONFIG_REDACT_LOCALPART, /* local parts of addresses replaced (default) */
+	CONFIG_REDACT_NONE,      /* header fields as received */
+};
+
 /* A list of names (domains), lower-case A-labels. */
 struct config_list {
 	const struct slice *item;
@@ -126,6 +132,16 @@ struct config {
 	                                     package's daily timer/cron) runs
 	                                     mailauth-report only when true;
 	                                     default false */
+
+	/* DMARC failure reports (ruf=; RFC 9991 in the RFC 6591 format).  The
+	 * module writes one spool file per qualifying message into
+	 * failure_report_dir; mailauth-report --failure-reports sends them. */
+	bool failure_reports;             /* default false: nothing written */
+	const char *failure_report_dir;   /* spool directory; required with failure_reports */
+	enum config_redact failure_report_redact; /* default CONFIG_REDACT_LOCALPART */
+	unsigned failure_report_rate;     /* reports per policy domain and hour,
+	                                     1 .. FAILURE_MAX_RATE; default
+	                                     FAILURE_DEFAULT_RATE */
 };
 
 /* A configuration with every default.  NULL when out of memory. */

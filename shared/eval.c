@@ -357,8 +357,10 @@ int eval_run(struct dns_resolver *r, struct arena *a, const struct eval_config *
 		eval_authres(&st, out);
 		if (cfg->seal)
 			eval_seal(&st, out);
-		if (cfg->write_history && rc == 0)
+		if (cfg->write_history && !cfg->at_delivery && rc == 0)
 			eval_history(&st, out);
+		if (!cfg->at_delivery && rc == 0)
+			eval_failure(&st, out);
 	}
 	config_free(own_opts);
 	return out->err ? -1 : rc;

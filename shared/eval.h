@@ -19,7 +19,8 @@
  *              dmarc_domain_policy and the dmarc_* details (dmarc.h)
  *              authentication_results
  *              arc_seal (when eval_config.seal), history_error (when the
- *              history record could not be written)
+ *              history record could not be written), failure_report_error
+ *              (when a DMARC failure report could not be queued)
  */
 #ifndef MAILAUTH_EVAL_H
 #define MAILAUTH_EVAL_H
@@ -61,6 +62,10 @@ struct eval_config {
 	bool write_history;
 	const char *history_file;
 	bool crlf;                /* line ends of generated header fields; false: LF (Exim) */
+	/* The message is evaluated again at delivery (Exim: in a transport, to
+	 * seal it): whatever is recorded once per message (history, failure
+	 * reports) was recorded at reception and is not written again. */
+	bool at_delivery;
 };
 
 struct eval_input {

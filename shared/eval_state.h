@@ -53,4 +53,9 @@ void eval_seal(struct eval_state *st, struct fields *out);
  * failure). */
 void eval_history(struct eval_state *st, struct fields *out);
 
+/* eval_failure.c: with the option failure_reports, write the DMARC failure
+ * report spool file of a message that qualifies (failure_report.h);
+ * failure_report_error on failure.  Never changes a verdict. */
+void eval_failure(struct eval_state *st, struct fields *out);
+
 #endif

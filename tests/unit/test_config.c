@@ -402,6 +402,39 @@ START_TEST(config_report_enable_is_off_by_default_and_a_yes_no_option)
 }
 END_TEST
 
+START_TEST(config_failure_reports_are_off_by_default_and_need_a_directory)
+{
+	struct config *c = parse_ok("");
+	ck_assert(!c->failure_reports);
+	ck_assert_ptr_null(c->failure_report_dir);
+	ck_assert_int_eq(c->failure_report_redact, CONFIG_REDACT_LOCALPART);
+	ck_assert_uint_eq(c->failure_report_rate, FAILURE_DEFAULT_RATE);
+	config_free(c);
+	c = parse_ok("failure_reports = yes\nfailure_report_dir = /var/spool/ruf\n"
+	             "failure_report_redact = none\nfailure_report_rate = 3\n");
+	ck_assert(c->failure_reports);
+	ck_assert_str_eq(c->failure_report_dir, "/var/spool/ruf");
+	ck_assert_int_eq(c->failure_report_redact, CONFIG_REDACT_NONE);
+	ck_assert_uint_eq(c->failure_report_rate, 3);
+	/* config_format() writes them back in a form the parser accepts */
+	struct arena *a = arena_new(0);
+	struct buf b;
+	buf_init(&b, a, 1 << 16);
+	config_format(c, &b);
+	ck_assert_msg(strstr(buf_cstr(&b), "failure_report_redact = none\n"), "%s", buf_cstr(&b));
+	struct config *c2 = parse_ok(buf_cstr(&b));
+	ck_assert(c2->failure_reports && c2->failure_report_rate == 3);
+	config_free(c2);
+	arena_free(a);
+	config_free(c);
+	parse_bad(0, "failure_reports = yes\n", "failure_reports = yes needs failure_report_dir");
+	parse_bad(1, "failure_report_redact = all\n",
+	          "failure_report_redact: must be localpart or none, got 'all'");
+	parse_bad(2, "failure_report_rate = 0\n", "failure_report_rate: must be a number from 1 to");
+	parse_bad(3, "failure_report_dir = spool\n", "failure_report_dir: must be an absolute path");
+}
+END_TEST
+
 START_TEST(config_load_of_a_missing_file_gives_defaults_only_when_allowed)
 {
 	struct config *c = (struct config *)1;
@@ -510,6 +543,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_list_accepts_up_to_the_item_limit);
 	tcase_add_test(tc, config_format_round_trips_through_config_parse);
 	tcase_add_test(tc, config_report_enable_is_off_by_default_and_a_yes_no_option);
+	tcase_add_test(tc, config_failure_reports_are_off_by_default_and_need_a_directory);
 	tcase_add_test(tc, config_load_of_a_missing_file_gives_defaults_only_when_allowed);
 	tcase_add_test(tc, config_load_reads_a_file_and_names_it_in_errors);
 	tcase_add_test(tc, config_load_refuses_directories_and_oversized_files);

@@ -4,7 +4,8 @@
  *   mailauth-check [--config FILE] [--zone FILE | --resolver SPEC] [--ip ADDR]
  *                  [--helo NAME] [--mail-from ADDR] [--authserv-id ID]
  *                  [--now EPOCH] [--seal SELECTOR:DOMAIN:KEYFILE]
- *                  [--history FILE] [--job ID] [--json] [MESSAGE | -]
+ *                  [--history FILE] [--job ID] [--failure-dir DIR] [--json]
+ *                  [MESSAGE | -]
  *   mailauth-check [--zone FILE | --resolver SPEC] --query TYPE NAME
  *
  * Exit status: 0 evaluated (whatever the verdicts), 1 internal failure,
@@ -36,6 +37,7 @@ struct cli {
 	bool resolver_given;
 	char *seal;                 /* "selector:domain:keyfile", split in place */
 	const char *history, *job;
+	const char *failure_dir;    /* --failure-dir: failure reports on, spooled there */
 	const char *ip, *helo, *mail_from, *authserv_id;
 	const char *query_type, *query_name;
 	const char *message;
@@ -59,6 +61,9 @@ static void usage(FILE *f)
 	      "  --seal S:D:KEY    also print the ARC set to add (field arc_seal)\n"
 	      "  --history FILE    append the DMARC history record, as the module does\n"
 	      "  --job ID          message id written to the history record\n"
+	      "  --failure-dir DIR write the DMARC failure report spool file, as the\n"
+	      "                    module does with failure_reports = yes and\n"
+	      "                    failure_report_dir = DIR\n"
 	      "  --mail-from ''    is the null sender\n",
 	      f);
 }
@@ -84,7 +89,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 {
 	static char zone_spec[4096];
 	enum { O_ZONE = 256, O_RESOLVER, O_IP, O_HELO, O_MAILFROM, O_AUTHSERV, O_NOW, O_JSON,
-	       O_QUERY, O_VERSION, O_HELP, O_CONFIG, O_SEAL, O_HISTORY, O_JOB };
+	       O_QUERY, O_VERSION, O_HELP, O_CONFIG, O_SEAL, O_HISTORY, O_JOB, O_FAILDIR };
 	static const struct option opts[] = {
 		{ "zone", required_argument, NULL, O_ZONE },
 		{ "resolver", required_argument, NULL, O_RESOLVER },
@@ -101,6 +106,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{ "seal", required_argument, NULL, O_SEAL },
 		{ "history", required_argument, NULL, O_HISTORY },
 		{ "job", required_argument, NULL, O_JOB },
+		{ "failure-dir", required_argument, NULL, O_FAILDIR },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -121,6 +127,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case O_SEAL: c->seal = optarg; break;
 		case O_HISTORY: c->history = optarg; break;
 		case O_JOB: c->job = optarg; break;
+		case O_FAILDIR: c->failure_dir = optarg; break;
 		case O_IP: c->ip = optarg; break;
 		case O_HELO: c->helo = optarg; break;
 		case O_MAILFROM: c->mail_from = optarg; break;
@@ -308,12 +315,16 @@ static int do_evaluate(struct dns_resolver *r, const struct cli *c, struct confi
 	print_fields(&fs, c->json);
 	const struct field *he = fields_get(&fs, SLICE_LIT("history_error"));
 	const struct field *se = fields_get(&fs, SLICE_LIT("arc_seal_error"));
+	const struct field *fe = fields_get(&fs, SLICE_LIT("failure_report_error"));
+	if (fe && fe->value.len)
+		fprintf(stderr, "mailauth-check: failure report not written: %.*s\n",
+		        (int)fe->value.len, fe->value.ptr);
 	if (he && he->value.len)
 		fprintf(stderr, "mailauth-check: history not written: %.*s\n", (int)he->value.len,
 		        he->value.ptr);
 	if (c->seal && se && se->value.len)
 		fprintf(stderr, "mailauth-check: not sealed: %.*s\n", (int)se->value.len, se->value.ptr);
-	bool ok = rc == 0 && !fs.err && !(he && he->value.len);
+	bool ok = rc == 0 && !fs.err && !(he && he->value.len) && !(fe && fe->value.len);
 	arena_free(a);
 	return ok ? EXIT_EVALUATED : EXIT_INTERNAL;
 }
@@ -339,6 +350,10 @@ int main(int argc, char **argv)
 	if (c.seal && !apply_seal(opts, c.seal)) {
 		config_free(opts);
 		return die_usage("--seal wants SELECTOR:DOMAIN:KEYFILE, not '%s'", c.seal);
+	}
+	if (c.failure_dir) {
+		opts->failure_reports = true;
+		opts->failure_report_dir = c.failure_dir;
 	}
 	struct dns_resolver *r = dns_resolver_new(c.resolver, err, sizeof err);
 	if (!r) {

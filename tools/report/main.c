@@ -14,7 +14,13 @@
  * command.  What was dealt with is kept in the state file, so nothing is
  * reported twice, whatever rotation did to the files.  --dry-run sends
  * nothing and changes no state; with --out-dir the reports are written
- * there.  Failure reports (ruf=) are not sent.
+ * there.
+ *
+ *   mailauth-report --failure-reports [--failure-dir DIR] [options]
+ *
+ * sends the DMARC failure reports (ruf=) the module spooled in
+ * failure_report_dir instead (failure.h); no history file or state file is
+ * read then.
  *
  * Exit status:
  *   0  every due report was sent, or not sent for a reason stated (no
@@ -49,6 +55,7 @@
 #include "arena.h"
 #include "config.h"
 #include "deliver.h"
+#include "failure.h"
 #include "dns.h"
 #include "mailauth_limits.h"
 #include "report_agg.h"
@@ -73,6 +80,8 @@ struct opts {
 	bool config_given;
 	const char *org_name, *email, *extra, *submitter, *state_path, *sendmail, *resolver;
 	const char *out_dir;
+	const char *failure_dir;
+	bool failure_reports;
 	bool dry_run, flush, verbose, quiet;
 	bool now_given;
 	int64_t now;
@@ -131,6 +140,9 @@ static void usage(FILE *f)
 	      "                             be sent\n"
 	      "  --flush                    report windows that have not ended yet, too\n"
 	      "  --now EPOCH                the current time (seconds since 1970)\n"
+	      "  --failure-reports          send the DMARC failure reports (ruf=) spooled in\n"
+	      "                             failure_report_dir instead of aggregate reports\n"
+	      "  --failure-dir DIR          the spool directory (default: failure_report_dir)\n"
 	      "  -v, --verbose              one line per report and destination\n"
 	      "  -q, --quiet                errors only\n"
 	      "  --version, --help\n"
@@ -155,7 +167,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static char zone_spec[PATH_MAX + 8];
 	enum { O_CONFIG = 256, O_ORG, O_EMAIL, O_EXTRA, O_SUBMITTER, O_STATE, O_SENDMAIL,
-	       O_RESOLVER, O_ZONE, O_OUTDIR, O_DRYRUN, O_FLUSH, O_NOW, O_VERSION, O_HELP };
+	       O_RESOLVER, O_ZONE, O_OUTDIR, O_DRYRUN, O_FLUSH, O_NOW, O_VERSION, O_HELP,
+	       O_FAILURE, O_FAILDIR };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "org-name", required_argument, NULL, O_ORG },
@@ -170,6 +183,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "dry-run", no_argument, NULL, O_DRYRUN },
 		{ "flush", no_argument, NULL, O_FLUSH },
 		{ "now", required_argument, NULL, O_NOW },
+		{ "failure-reports", no_argument, NULL, O_FAILURE },
+		{ "failure-dir", required_argument, NULL, O_FAILDIR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -204,6 +219,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_OUTDIR: o->out_dir = optarg; break;
 		case O_DRYRUN: o->dry_run = true; break;
 		case O_FLUSH: o->flush = true; break;
+		case O_FAILURE: o->failure_reports = true; break;
+		case O_FAILDIR: o->failure_dir = optarg; break;
 		case O_NOW:
 			if (!parse_epoch(optarg, &o->now)) {
 				error("--now wants seconds since the epoch, not '%s'", optarg);
@@ -684,6 +701,46 @@ static const char *email_domain(const char *email)
 	return at ? at + 1 : email;
 }
 
+/* --failure-reports: the spooled failure reports, nothing else. */
+static int failure_mode(struct config *cfg, const struct opts *o, const char *where)
+{
+	const char *dir = o->failure_dir ? o->failure_dir : cfg->failure_report_dir;
+	int rc = EXIT_USAGE;
+	struct stat sb;
+	struct dns_resolver *dns = NULL;
+	char err[1024];
+	if (!cfg->report_email) {
+		error("no report_email: set it in %s or give --email", where);
+	} else if (!dir) {
+		error("no failure report directory: set failure_report_dir in %s or give "
+		      "--failure-dir",
+		      where);
+	} else if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		error("failure report directory %s: not a directory", dir);
+	} else if (o->out_dir && (stat(o->out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+		error("--out-dir %s: not a directory", o->out_dir);
+	} else if (!(dns = dns_resolver_new(cfg->resolver, err, sizeof err))) {
+		error("resolver '%s': %s", cfg->resolver, err);
+	} else {
+		char host[256] = "localhost";
+		if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+			strcpy(host, "localhost");
+		host[sizeof host - 1] = '\0';
+		struct failure_run_opts fo = {
+			.cfg = cfg, .dir = dir, .out_dir = o->out_dir,
+			.receiver = cfg->report_submitter ? cfg->report_submitter
+			                                  : email_domain(cfg->report_email),
+			.host = host, .user_agent = "exim-mailauth/" MAILAUTH_VERSION, .dns = dns,
+			.now = o->now_given ? o->now : (int64_t)time(NULL),
+			.dry_run = o->dry_run, .verbose = o->verbose, .quiet = o->quiet,
+		};
+		rc = failure_reports_run(&fo);
+	}
+	dns_resolver_free(dns);
+	config_free(cfg);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -704,6 +761,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *where = o.config_given ? o.config_path : CONFIG_DEFAULT_PATH;
+	if (o.failure_reports)
+		return failure_mode(cfg, &o, where);
 	if (!cfg->report_org_name || !cfg->report_email) {
 		error("no %s: set it in %s or give %s", !cfg->report_org_name ? "report_org_name"
 		                                                              : "report_email",
