@@ -99,10 +99,11 @@ size_t glue_remove_forged_authres(struct slice authserv_id);
  * authserv_id is present, e.g. one an ACL added. */
 bool glue_has_authres(struct slice authserv_id);
 /* The value (after the colon, without the final line end) of the topmost
- * not deleted Authentication-Results field claiming authserv_id: in a
- * transport, the results our DATA ACL recorded when the message was
- * received (forged fields were removed then).  Points into Exim's store;
- * SLICE_NULL when there is none. */
+ * not deleted Authentication-Results field claiming authserv_id, if it
+ * stands above the first Received: field (only this host's ACLs can put a
+ * field there): in a transport, the results our DATA ACL recorded when the
+ * message was received.  Points into Exim's store; SLICE_NULL when there is
+ * none. */
 struct slice glue_own_authres(struct slice authserv_id);
 /* Add a header field at the top of the message (local_scan() only); text
  * is the whole field without the final line end. */

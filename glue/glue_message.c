@@ -137,10 +137,21 @@ struct slice glue_own_authres(struct slice authserv_id)
 	struct arena *a = arena_new(0);
 	if (!a)
 		return SLICE_NULL;
+	/* Only a field above the first Received: is ours: Exim puts its own
+	 * Received: at the top when it takes the message, so anything the
+	 * sender wrote is below it, and only this host's ACLs (add_header
+	 * :at_start:) can have put a field above.  A claiming field further
+	 * down is forged (verify removes those, but mail it skipped, such as a
+	 * relay host's, still has them) and is never used. */
+	static const char received[] = "Received";
 	struct slice v = SLICE_NULL;
-	for (header_line *h = header_list; h && !v.ptr; h = h->next)
+	for (header_line *h = header_list; h && !v.ptr; h = h->next) {
+		if (h->type != GLUE_HTYPE_DELETED && h->slen > 0 &&
+		    header_testname(h, (const uschar *)received, (int)sizeof received - 1, TRUE))
+			break;
 		if (is_authres(h) && ar_claims_authserv_id(a, header_value(h), authserv_id))
 			v = header_value(h);
+	}
 	arena_free(a);
 	if (!v.ptr)
 		return SLICE_NULL;
@@ -285,10 +296,13 @@ bool glue_spool_body(struct arena *a, int data_fd, struct slice *body, bool *was
 		size_t blen = (size_t)st.st_size - off;
 		char *b = arena_alloc(a, blen);
 		size_t got = 0;
+		int read_errno = 0;
 		while (b && got < blen) {
 			ssize_t n = pread(fd, b + got, blen - got, (off_t)(off + got));
 			if (n < 0 && errno == EINTR)
 				continue;
+			if (n < 0)
+				read_errno = errno;
 			if (n <= 0)
 				break;
 			got += (size_t)n;
@@ -297,7 +311,7 @@ bool glue_spool_body(struct arena *a, int data_fd, struct slice *body, bool *was
 			snprintf(err, errlen, "out of memory (body of %zu bytes)", blen);
 		} else if (got != blen) {
 			snprintf(err, errlen, "cannot read the spool data file: %s",
-			         got < blen && errno ? strerror(errno) : "it changed while being read");
+			         read_errno ? strerror(read_errno) : "it got shorter while being read");
 		} else {
 			if (memchr(b, '\r', blen)) {
 				*was_wire = true;

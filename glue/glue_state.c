@@ -93,6 +93,14 @@ static void set_temperror(struct fields *fs, bool message, const char *why)
 	for (size_t i = 0; i < glue_n_temperror_fields; i++)
 		if (message || i == 0)
 			fields_set_cstr(fs, glue_temperror_fields[i], "temperror");
+	/* Nothing built from an unfinished evaluation may leave: no
+	 * Authentication-Results with half the results, no ARC set. */
+	if (fields_get(fs, SLICE_LIT("authentication_results")))
+		fields_set(fs, "authentication_results", SLICE_NULL, false);
+	if (fields_get(fs, SLICE_LIT("arc_seal"))) {
+		fields_set(fs, "arc_seal", SLICE_NULL, false);
+		fields_set_cstr(fs, "arc_seal_error", why);
+	}
 	fields_set(fs, "mailauth_error", slice_from_cstr(why), true);
 }
 
@@ -384,10 +392,19 @@ const struct fields *glue_verify(int data_fd)
 			struct eval_input in;
 			input_from_envelope(&in, &e);
 			in.msg = &m;
+			in.msg_truncated = st == MSG_E_TOO_MANY_HEADERS || st == MSG_E_HEADER_TOO_BIG ||
+			                   st == MSG_E_LINE_TOO_LONG;
 			in.job = slice_from_cstr(G.msg.id);
-			if (st != MSG_OK)
-				fields_set_cstr(&G.msg.fs, "message_error", msg_status_str(st));
-			run(&G.msg, &in, true);
+			if (st == MSG_E_NOMEM) {
+				glue_log("message %s: out of memory reading the header; results are "
+				         "temperror", G.msg.id);
+				set_temperror(&G.msg.fs, true, "out of memory");
+			} else {
+				if (st != MSG_OK)
+					glue_log("message %s: %s; DMARC says reject", G.msg.id,
+					         msg_status_str(st));
+				run(&G.msg, &in, true);
+			}
 		}
 		arena_free(ma);
 	}

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ar.h"
 #include "eval_state.h"
 #include "mailauth_limits.h"
 #include "orgdom.h"
@@ -75,7 +76,8 @@ static void eval_spf(struct eval_state *st, struct dns_resolver *r, struct field
 		fields_set_cstr(out, "spf_result", spf_result_str(st->spf.result));
 	}
 	fields_set(out, "spf_mechanism", st->spf.mechanism, true);
-	fields_set_cstr(out, "spf_reason", st->spf.reason);
+	/* The reason names the sender's domains and quotes their records. */
+	fields_set(out, "spf_reason", slice_from_cstr(st->spf.reason), true);
 
 	/* The HELO identity on its own (RFC 7208 2.3), for Authentication-
 	 * Results' smtp.helo; with the null sender the MAIL FROM check above
@@ -324,6 +326,38 @@ static int eval_from(struct eval_state *st, struct fields *out)
 	return b.err || o.err ? -1 : 0;
 }
 
+/* A header section over the limits: only its beginning was parsed, and a
+ * From field (a second one, or the only one) may be in the rest.  No
+ * verdict is made from part of a message: DMARC says reject with the
+ * reason, and the Authentication-Results field says permerror. */
+static void eval_truncated(struct eval_state *st, struct fields *out)
+{
+	static const char why[] = "header section over MSG_MAX_HEADERS or MSG_MAX_HEADER_BYTES: "
+	                          "not evaluated";
+	fields_set_u64(out, "header_count", st->in->msg->nhdr);
+	fields_set_u64(out, "body_bytes", st->in->msg->body.len);
+	fields_set_cstr(out, "message_error", why);
+	fields_set_cstr(out, "dkim_verify_status", "invalid");
+	fields_set_cstr(out, "dkim_verify_reason", "signature_syntax");
+	fields_set_cstr(out, "arc_state", "fail");
+	fields_set_cstr(out, "arc_state_reason", why);
+	fields_set_cstr(out, "dmarc_status", "reject");
+	fields_set_cstr(out, "dmarc_status_text", "Reject: the header section is too large to evaluate");
+	fields_set_cstr(out, "dmarc_result", "permerror");
+	fields_set_cstr(out, "dmarc_reason", why);
+	struct ar_builder w;
+	ar_begin(&w, st->a, st->authserv_id, st->cfg->crlf);
+	if (st->spf_done)
+		ar_add_spf(&w, spf_result_str(st->spf.result), SLICE_NULL, st->spf.domain,
+		           st->spf.used_helo);
+	struct ar_entry e = { "dmarc", "permerror", SLICE_LIT("header section too large"),
+	                      SLICE_NULL, NULL, 0 };
+	ar_add(&w, &e);
+	struct slice field = ar_finish(&w);
+	if (field.ptr)
+		fields_set(out, "authentication_results", field, true);
+}
+
 /* -------------------------------------------------------------- run -- */
 
 int eval_run(struct dns_resolver *r, struct arena *a, const struct eval_config *cfg,
@@ -350,7 +384,9 @@ int eval_run(struct dns_resolver *r, struct arena *a, const struct eval_config *
 
 	int rc = 0;
 	eval_spf(&st, r, out);
-	if (in->msg) {
+	if (in->msg && in->msg_truncated) {
+		eval_truncated(&st, out);
+	} else if (in->msg) {
 		if (eval_from(&st, out) != 0 || eval_signatures(&st, r, out) != 0 ||
 		    eval_dmarc(&st, r, out) != 0)
 			rc = -1;

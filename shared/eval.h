@@ -74,6 +74,11 @@ struct eval_input {
 	struct slice helo;
 	struct slice mail_from;   /* empty with have_mail_from: the null sender */
 	const struct msg *msg;    /* NULL: envelope checks only */
+	/* The header section could not be read whole (over MSG_MAX_HEADERS or
+	 * MSG_MAX_HEADER_BYTES): msg holds only its beginning.  A From field
+	 * may hide in the rest, so no DKIM, ARC or DMARC verdict is given;
+	 * see eval_run(). */
+	bool msg_truncated;
 	struct slice job;         /* message id, for the history record */
 	uint64_t now;             /* seconds since the epoch; 0: the current time */
 };
@@ -81,7 +86,10 @@ struct eval_input {
 void eval_config_defaults(struct eval_config *c);
 
 /* Evaluate and add the result fields to out (fields_init'ed by the caller,
- * same arena as a).  Returns 0, or -1 on an operational failure (out of
+ * same arena as a).  A message with msg_truncated gets dmarc_status reject
+ * (dmarc_result permerror), dkim_verify_status invalid and arc_state fail,
+ * with the reason in message_error: its author cannot be known, and a
+ * sender must not be able to push a From field past our limits.  Returns 0, or -1 on an operational failure (out of
  * memory) after setting what it could; verdicts, temperror included, are
  * fields, never a return code. */
 int eval_run(struct dns_resolver *r, struct arena *a, const struct eval_config *cfg,

@@ -61,5 +61,14 @@ expect_eq "a bad resolver spec exits 2" 2 "$rc"
 expect_eq "the null sender and a message on stdin are accepted" 0 "$rc"
 "$BIN" --version | grep -q '^exim-mailauth [0-9]' && ok "--version" || bad "--version"
 
+# A From field pushed past MSG_MAX_HEADERS must not escape DMARC: a header
+# section over the limits gets dmarc_status reject, never a verdict made
+# from its beginning (which here holds no From at all).
+{ i=0; while [ $i -lt 5001 ]; do echo "X-Filler: $i"; i=$((i + 1)); done
+  echo "From: ceo@example.test"; echo; echo body; } >"$T/m-huge"
+"$BIN" --zone "$T/zone" --json "$T/m-huge" >"$T/o4"; rc=$?
+expect_eq "a message over MSG_MAX_HEADERS is evaluated (exit 0)" 0 "$rc"
+expect_eq "and DMARC refuses it instead of judging part of it" "reject" "$(json "$T/o4" dmarc_status)"
+expect_eq "with permerror as the DMARC result" "permerror" "$(json "$T/o4" dmarc_result)"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -79,7 +79,11 @@ expect_eq "failure_reports off by default: no spool file" 0 "$(nfiles "$T/spool"
 
 # ---- failure_reports = yes in the configuration ----
 printf 'failure_reports = yes\nfailure_report_dir = %s/spool\n' "$T" >"$T/on.conf"
+# a production configuration given to the tool writes nothing without --record
 "$CHECK" --config "$T/on.conf" --zone "$T/zone" --ip 198.51.100.7 --mail-from joe@example.test \
+	"$T/m-example" >/dev/null 2>&1
+expect_eq "mailauth-check --config writes no spool file without --record" 0 "$(nfiles "$T/spool")"
+"$CHECK" --config "$T/on.conf" --record --zone "$T/zone" --ip 198.51.100.7 --mail-from joe@example.test \
 	"$T/m-example" >"$T/check.out" 2>&1; rc=$?
 expect_eq "mailauth-check exits 0 with failure reports on" 0 "$rc"
 expect_eq "failure_reports = yes: one spool file" 1 "$(nfiles "$T/spool")"
@@ -127,7 +131,7 @@ expect_match "... and the reason on stderr" 'failure report not written: cannot 
 
 # redaction off
 printf 'failure_reports = yes\nfailure_report_dir = %s/spool\nfailure_report_redact = none\n' "$T" >"$T/none.conf"
-"$CHECK" --config "$T/none.conf" --zone "$T/zone" --ip 198.51.100.7 --mail-from joe@example.test \
+"$CHECK" --config "$T/none.conf" --record --zone "$T/zone" --ip 198.51.100.7 --mail-from joe@example.test \
 	"$T/m-example" >/dev/null 2>&1
 spool=$(cat "$T/spool"/fr-*)
 expect_match "failure_report_redact = none keeps local parts" '^From: "John Doe" <john.doe@example.test>$' "$spool"

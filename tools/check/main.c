@@ -38,6 +38,7 @@ struct cli {
 	char *seal;                 /* "selector:domain:keyfile", split in place */
 	const char *history, *job;
 	const char *failure_dir;    /* --failure-dir: failure reports on, spooled there */
+	bool record;                /* --record: write what the configuration names */
 	const char *ip, *helo, *mail_from, *authserv_id;
 	const char *query_type, *query_name;
 	const char *message;
@@ -61,6 +62,8 @@ static void usage(FILE *f)
 	      "  --seal S:D:KEY    also print the ARC set to add (field arc_seal)\n"
 	      "  --history FILE    append the DMARC history record, as the module does\n"
 	      "  --job ID          message id written to the history record\n"
+	      "  --record          write the history record and failure report that the\n"
+	      "                    --config file names (without it, the tool writes none)\n"
 	      "  --failure-dir DIR write the DMARC failure report spool file, as the\n"
 	      "                    module does with failure_reports = yes and\n"
 	      "                    failure_report_dir = DIR\n"
@@ -89,7 +92,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 {
 	static char zone_spec[4096];
 	enum { O_ZONE = 256, O_RESOLVER, O_IP, O_HELO, O_MAILFROM, O_AUTHSERV, O_NOW, O_JSON,
-	       O_QUERY, O_VERSION, O_HELP, O_CONFIG, O_SEAL, O_HISTORY, O_JOB, O_FAILDIR };
+	       O_QUERY, O_VERSION, O_HELP, O_CONFIG, O_SEAL, O_HISTORY, O_JOB, O_FAILDIR,
+	       O_RECORD };
 	static const struct option opts[] = {
 		{ "zone", required_argument, NULL, O_ZONE },
 		{ "resolver", required_argument, NULL, O_RESOLVER },
@@ -105,6 +109,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "seal", required_argument, NULL, O_SEAL },
 		{ "history", required_argument, NULL, O_HISTORY },
+		{ "record", no_argument, NULL, O_RECORD },
 		{ "job", required_argument, NULL, O_JOB },
 		{ "failure-dir", required_argument, NULL, O_FAILDIR },
 		{ NULL, 0, NULL, 0 },
@@ -126,6 +131,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case O_CONFIG: c->config_file = optarg; break;
 		case O_SEAL: c->seal = optarg; break;
 		case O_HISTORY: c->history = optarg; break;
+		case O_RECORD: c->record = true; break;
 		case O_JOB: c->job = optarg; break;
 		case O_FAILDIR: c->failure_dir = optarg; break;
 		case O_IP: c->ip = optarg; break;
@@ -289,7 +295,10 @@ static int do_evaluate(struct dns_resolver *r, const struct cli *c, struct confi
 	if (c->authserv_id)
 		cfg.authserv_id = c->authserv_id;
 	cfg.seal = c->seal != NULL;
-	cfg.write_history = c->history != NULL || opts->history_file != NULL;
+	/* Records that reports are made from are written only when asked
+	 * for (--history, --failure-dir, --record), never just because a
+	 * production mailauth.conf given with --config names its files. */
+	cfg.write_history = c->history != NULL || (c->record && opts->history_file);
 	cfg.history_file = c->history;
 	struct eval_input in = { 0 };
 	in.msg = &m;
@@ -311,6 +320,8 @@ static int do_evaluate(struct dns_resolver *r, const struct cli *c, struct confi
 	fields_init(&fs, a);
 	if (st != MSG_OK)
 		fields_set_cstr(&fs, "message_error", msg_status_str(st));
+	in.msg_truncated = st == MSG_E_TOO_MANY_HEADERS || st == MSG_E_HEADER_TOO_BIG ||
+	                   st == MSG_E_LINE_TOO_LONG;
 	int rc = eval_run(r, a, &cfg, &in, &fs);
 	print_fields(&fs, c->json);
 	const struct field *he = fields_get(&fs, SLICE_LIT("history_error"));
@@ -351,9 +362,13 @@ int main(int argc, char **argv)
 		config_free(opts);
 		return die_usage("--seal wants SELECTOR:DOMAIN:KEYFILE, not '%s'", c.seal);
 	}
+	/* Failure reports only with --failure-dir or --record (see
+	 * do_evaluate). */
 	if (c.failure_dir) {
 		opts->failure_reports = true;
 		opts->failure_report_dir = c.failure_dir;
+	} else if (!c.record) {
+		opts->failure_reports = false;
 	}
 	struct dns_resolver *r = dns_resolver_new(c.resolver, err, sizeof err);
 	if (!r) {
