@@ -36,7 +36,8 @@ mxlog="$T/mx/log/mainlog"
 mta_init fwd
 mta_conf fwd mx.fwd.example "FORWARD_PORT = $mx_port
 ARC_SEAL = yes
-SUBJECT_TAG = yes"
+SUBJECT_TAG = yes
+UNVERIFIED_SENDER = unverified@fwd.example"
 mta_mailauth fwd "$zone" "arc_selector = arc
 arc_domain = fwd.example
 arc_key = $T/keys/fwdarc.pem"
@@ -102,6 +103,37 @@ else
 	expect_match "mx's own field says arc=pass" '^Authentication-Results: mx\.example\.test;.*arc=pass' \
 		"$(awk 'NR == 1 {h = $0; next} /^[ \t]/ {h = h $0; next} {exit} END {print h}' "$file")"
 	cp "$file" "$T/delivered"
+fi
+
+# ---- a forged Authentication-Results in mail the forwarder did not verify ----
+# (like mail from relay_from_hosts: verify never ran, so nothing removed the
+# field).  It claims the forwarder's authserv-id below the forwarder's own
+# Received:, so the transport's seal must carry a fresh evaluation, never it.
+{
+	echo "Authentication-Results: mx.fwd.example; dkim=pass header.d=author.example;"
+	echo "	dmarc=pass (forged-by-sender) header.from=author.example"
+	echo "From: Joe <joe@author.example>"
+	echo "To: user@example.test"
+	echo "Subject: forged results"
+	echo "Message-ID: <forged.$$@author.example>"
+	echo ""
+	echo "Trust me."
+} >"$T/forged"
+"$PY" "$CLIENT" --port "$fwd_port" --from unverified@fwd.example "$T/forged" >"$T/fwd3.out" 2>&1
+fwd3_id=$(accepted_id "$T/fwd3.out")
+[ -n "$fwd3_id" ] && ok "the forwarder takes unverified mail with a forged field ($fwd3_id)" \
+	|| bad "fwd: $(cat "$T/fwd3.out")"
+mta_run_queue fwd
+mx3_id=$(sed -nE "s/.*$fwd3_id => user@example\.test .* C=\"250 OK id=([^\"]+)\".*/\1/p" "$fwdlog" | head -n 1)
+mta_run_queue mx
+file3=$(mta_file mx inbox "$mx3_id")
+if [ -z "$file3" ]; then
+	bad "the message with the forged field is not in mx's inbox: $(tail -n 3 "$mxlog")"
+else
+	aar3=$(sed -n '/^ARC-Authentication-Results:/,/^[^ \t]/p' "$file3" | sed '$d' | tr -d '\n')
+	expect_match "it was sealed" '^ARC-Authentication-Results: i=1; mx\.fwd\.example;' "$aar3"
+	expect_no_match "the seal does not carry the forged results" 'forged-by-sender' "$aar3"
+	expect_match "the seal carries the forwarder's own evaluation (dmarc=fail)" 'dmarc=fail' "$aar3"
 fi
 
 # ---- sealing in the DATA ACL instead (a second forwarder, no change) ----

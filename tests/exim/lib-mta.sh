@@ -71,6 +71,10 @@ acl_rcpt:
   accept
 
 acl_data:
+  .ifdef UNVERIFIED_SENDER
+  # like mail from relay_from_hosts in the shipped snippets: not verified
+  accept senders = UNVERIFIED_SENDER
+  .endif
   .ifndef PLAIN_RELAY
   warn acl = acl_mailauth
   defer condition = \${if eq{\$acl_m_dmarc}{temperror}}
