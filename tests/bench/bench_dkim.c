@@ -36,11 +36,9 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "arena.h"
-#include "b64.h"
+#include "benchkey.h"
 #include "corpus.h"
 #include "dkim.h"
 #include "dns.h"
@@ -49,67 +47,6 @@
 
 #define ROUNDS 9
 #define GOAL_RATIO 0.7   /* issue 4, on 32 KB messages */
-
-struct bench_key {
-	const char *selector;
-	bool ed;
-	EVP_PKEY *pkey;
-	char *pem;
-	char *record;
-};
-
-static bool make_key(struct bench_key *k)
-{
-	k->pkey = k->ed ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
-	                : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	if (!k->pkey)
-		return false;
-	BIO *b = BIO_new(BIO_s_mem());
-	if (!b || PEM_write_bio_PrivateKey(b, k->pkey, NULL, NULL, 0, NULL, NULL) != 1)
-		return false;
-	char *data;
-	long n = BIO_get_mem_data(b, &data);
-	k->pem = malloc((size_t)n + 1);
-	if (!k->pem)
-		return false;
-	memcpy(k->pem, data, (size_t)n);
-	k->pem[n] = '\0';
-	BIO_free(b);
-	unsigned char raw[32], *der = NULL;
-	const unsigned char *pub = raw;
-	size_t publen = sizeof raw;
-	if (k->ed) {
-		if (EVP_PKEY_get_raw_public_key(k->pkey, raw, &publen) != 1)
-			return false;
-	} else {
-		int l = i2d_PUBKEY(k->pkey, &der);
-		if (l <= 0)
-			return false;
-		pub = der;
-		publen = (size_t)l;
-	}
-	struct arena *a = arena_new(0);
-	struct slice e = b64_encode(a, pub, publen);
-	size_t cap = e.len + 64;
-	k->record = malloc(cap);
-	if (!k->record)
-		return false;
-	snprintf(k->record, cap, "v=DKIM1; k=%s; p=%.*s", k->ed ? "ed25519" : "rsa", (int)e.len,
-	         e.ptr);
-	arena_free(a);
-	OPENSSL_free(der);
-	return true;
-}
-
-/* The zone file line for a record: TXT strings of at most 255 bytes. */
-static void zone_line(FILE *f, const char *name, const char *value)
-{
-	fprintf(f, "%s. TXT", name);
-	size_t len = strlen(value);
-	for (size_t off = 0; off < len; off += 250)
-		fprintf(f, " \"%.*s\"", (int)(len - off < 250 ? len - off : 250), value + off);
-	fprintf(f, "\n");
-}
 
 enum { K_RSA = 1, K_ED = 2 };
 
@@ -206,10 +143,10 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	struct bench_key keys[2] = { { "rsa", false, NULL, NULL, NULL },
-		                     { "ed", true, NULL, NULL, NULL } };
+	struct bench_key keys[2] = { { .selector = "rsa", .domain = "example.org", .ed = false },
+		                     { .selector = "ed", .domain = "example.org", .ed = true } };
 	for (int i = 0; i < 2; i++) {
-		if (!make_key(&keys[i])) {
+		if (!bench_key_make(&keys[i])) {
 			fprintf(stderr, "bench_dkim: key generation failed\n");
 			return 1;
 		}
@@ -221,8 +158,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_dkim: cannot write a zone file\n");
 		return 1;
 	}
-	zone_line(zf, "rsa._domainkey.example.org", keys[0].record);
-	zone_line(zf, "ed._domainkey.example.org", keys[1].record);
+	bench_zone_txt(zf, "rsa._domainkey.example.org", keys[0].record);
+	bench_zone_txt(zf, "ed._domainkey.example.org", keys[1].record);
 	fclose(zf);
 	char spec[256], err[256];
 	snprintf(spec, sizeof spec, "zone:%s", zpath);
@@ -238,8 +175,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench_dkim: cannot write into %s\n", dump);
 			return 1;
 		}
-		zone_line(out, "rsa._domainkey.example.org", keys[0].record);
-		zone_line(out, "ed._domainkey.example.org", keys[1].record);
+		bench_zone_txt(out, "rsa._domainkey.example.org", keys[0].record);
+		bench_zone_txt(out, "ed._domainkey.example.org", keys[1].record);
 		fclose(out);
 	}
 	unlink(zpath);

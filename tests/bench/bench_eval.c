@@ -35,11 +35,9 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "arena.h"
-#include "b64.h"
+#include "benchkey.h"
 #include "config.h"
 #include "corpus.h"
 #include "dkim.h"
@@ -51,66 +49,6 @@
 
 #define ROUNDS 5
 #define NOW 1700000000u
-
-struct bkey {
-	const char *selector, *domain;
-	bool ed;
-	EVP_PKEY *pkey;
-	char *pem;
-	char *record;
-};
-
-static bool make_key(struct bkey *k)
-{
-	k->pkey = k->ed ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
-	                : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	if (!k->pkey)
-		return false;
-	BIO *b = BIO_new(BIO_s_mem());
-	if (!b || PEM_write_bio_PrivateKey(b, k->pkey, NULL, NULL, 0, NULL, NULL) != 1)
-		return false;
-	char *data;
-	long n = BIO_get_mem_data(b, &data);
-	k->pem = malloc((size_t)n + 1);
-	if (!k->pem)
-		return false;
-	memcpy(k->pem, data, (size_t)n);
-	k->pem[n] = '\0';
-	BIO_free(b);
-	unsigned char raw[32], *der = NULL;
-	const unsigned char *pub = raw;
-	size_t publen = sizeof raw;
-	if (k->ed) {
-		if (EVP_PKEY_get_raw_public_key(k->pkey, raw, &publen) != 1)
-			return false;
-	} else {
-		int l = i2d_PUBKEY(k->pkey, &der);
-		if (l <= 0)
-			return false;
-		pub = der;
-		publen = (size_t)l;
-	}
-	struct arena *a = arena_new(0);
-	struct slice e = b64_encode(a, pub, publen);
-	size_t cap = e.len + 64;
-	k->record = malloc(cap);
-	if (!k->record)
-		return false;
-	snprintf(k->record, cap, "v=DKIM1; k=%s; p=%.*s", k->ed ? "ed25519" : "rsa", (int)e.len,
-	         e.ptr);
-	arena_free(a);
-	OPENSSL_free(der);
-	return true;
-}
-
-static void zone_txt(FILE *f, const char *name, const char *value)
-{
-	fprintf(f, "%s. TXT", name);
-	size_t len = strlen(value);
-	for (size_t off = 0; off < len; off += 250)
-		fprintf(f, " \"%.*s\"", (int)(len - off < 250 ? len - off : 250), value + off);
-	fprintf(f, "\n");
-}
 
 enum { K_RSA = 1, K_ED = 2 };
 
@@ -302,11 +240,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	struct bkey keys[3] = { { "rsa", "example.org", false, NULL, NULL, NULL },
+	struct bench_key keys[3] = { { "rsa", "example.org", false, NULL, NULL, NULL },
 		                { "ed", "example.org", true, NULL, NULL, NULL },
 		                { "arc", "forwarder.example", false, NULL, NULL, NULL } };
 	for (int i = 0; i < 3; i++) {
-		if (!make_key(&keys[i])) {
+		if (!bench_key_make(&keys[i])) {
 			fprintf(stderr, "bench_eval: key generation failed\n");
 			return 1;
 		}
@@ -329,17 +267,17 @@ int main(int argc, char **argv)
 	/* example.org: SPF through an include (the common shape), DMARC
 	 * p=reject with a report address; the forwarder publishes its own
 	 * SPF. */
-	zone_txt(zf, "example.org", "v=spf1 include:_spf.example.org -all");
-	zone_txt(zf, "_spf.example.org", "v=spf1 ip4:192.0.2.0/25 ip4:198.51.100.128/25 "
+	bench_zone_txt(zf, "example.org", "v=spf1 include:_spf.example.org -all");
+	bench_zone_txt(zf, "_spf.example.org", "v=spf1 ip4:192.0.2.0/25 ip4:198.51.100.128/25 "
 	                                 "ip6:2001:db8:25::/48 -all");
-	zone_txt(zf, "_dmarc.example.org", "v=DMARC1; p=reject; rua=mailto:dmarc@example.org");
-	zone_txt(zf, "sender.example.org", "v=spf1 a -all");
+	bench_zone_txt(zf, "_dmarc.example.org", "v=DMARC1; p=reject; rua=mailto:dmarc@example.org");
+	bench_zone_txt(zf, "sender.example.org", "v=spf1 a -all");
 	fprintf(zf, "sender.example.org. A 192.0.2.25\n");
-	zone_txt(zf, "forwarder.example", "v=spf1 ip4:198.51.100.7 -all");
+	bench_zone_txt(zf, "forwarder.example", "v=spf1 ip4:198.51.100.7 -all");
 	for (int i = 0; i < 3; i++) {
 		char name[128];
 		snprintf(name, sizeof name, "%s._domainkey.%s", keys[i].selector, keys[i].domain);
-		zone_txt(zf, name, keys[i].record);
+		bench_zone_txt(zf, name, keys[i].record);
 	}
 	fclose(zf);
 	char spec[128], err[256];
