@@ -220,15 +220,6 @@ static size_t split_colons(struct arena *a, struct slice s, struct slice **out)
 	return n;
 }
 
-static struct slice list_id(struct arena *a, const struct msg *m)
-{
-	size_t pos = 0;
-	long i = msg_find_next(m, SLICE_LIT("List-Id"), &pos);
-	if (i < 0)
-		return SLICE_NULL;
-	return slice_trim_ws(msg_unfold(a, m->hdr[i].value));
-}
-
 static int eval_dmarc(struct eval_state *st, struct dns_resolver *r, struct fields *out)
 {
 	const struct config *o = st->opts;
@@ -284,7 +275,7 @@ static int eval_dmarc(struct eval_state *st, struct dns_resolver *r, struct fiel
 	di.arc.n_sealers = split_colons(st->a, st->arc.domains, &sealers);
 	di.arc.sealers = sealers;
 	di.client_ip = st->in->have_ip ? st->in->ip : SLICE_NULL;
-	di.list_id = list_id(st->a, st->in->msg);
+	di.list_id = msg_first_value(st->a, st->in->msg, SLICE_LIT("List-Id"));
 
 	if (dmarc_evaluate(r, st->a, &dc, &di, stage_deadline(st), &st->dmarc) != DMARC_OK)
 		return -1;

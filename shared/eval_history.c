@@ -109,13 +109,6 @@ static struct slice mfrom_domain(const struct eval_input *in)
 	return SLICE_NULL;
 }
 
-static bool subject_is_report(const struct msg *m, struct arena *a)
-{
-	size_t pos = 0;
-	long i = msg_find_next(m, SLICE_LIT("Subject"), &pos);
-	return i >= 0 && hist_subject_is_report(slice_trim_ws(msg_unfold(a, m->hdr[i].value)));
-}
-
 void eval_history(struct eval_state *st, struct fields *out)
 {
 	const char *path = st->cfg->history_file ? st->cfg->history_file : st->opts->history_file;
@@ -191,7 +184,8 @@ void eval_history(struct eval_state *st, struct fields *out)
 		r.overrides = ov;
 		r.n_overrides = 1;
 	}
-	r.is_report = subject_is_report(st->in->msg, st->a);
+	struct slice subject = msg_first_value(st->a, st->in->msg, SLICE_LIT("Subject"));
+	r.is_report = subject.ptr && hist_subject_is_report(subject);
 
 	char err[512] = "";
 	int rc = hist_append_path(path, &r, st->a, err, sizeof err);

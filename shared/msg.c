@@ -362,3 +362,13 @@ bool msg_is_field_name(struct slice s)
 			return false;
 	return true;
 }
+
+struct slice msg_first_value(struct arena *a, const struct msg *m, struct slice name)
+{
+	size_t pos = 0;
+	long i = msg_find_next(m, name, &pos);
+	if (i < 0)
+		return SLICE_NULL;
+	struct slice v = msg_unfold(a, m->hdr[i].value);
+	return v.ptr ? slice_trim_ws(v) : SLICE_NULL;
+}

@@ -101,6 +101,11 @@ size_t msg_count(const struct msg *m, struct slice name);
  * may hold NULs); SLICE_NULL on failure. */
 struct slice msg_unfold(struct arena *a, struct slice value);
 
+/* The first field named name: its value unfolded (msg_unfold) and with
+ * leading and trailing white space removed, in the arena; SLICE_NULL when
+ * there is no such field (or memory ran out). */
+struct slice msg_first_value(struct arena *a, const struct msg *m, struct slice name);
+
 /* A fixed English phrase for s, for logs. */
 const char *msg_status_str(enum msg_status s);
 
