@@ -67,6 +67,9 @@ run_bin_dir() {
 	done
 }
 
+# Exim runs as its own user in the integration tests: it must reach the tree.
+sh build/exim-access.sh "$SRCDIR" || exit 1
+
 echo "== build (normal)"
 if ! make -s -j"$JOBS" all unit conformance >"$LOG/build.log" 2>&1; then
 	cat "$LOG/build.log"

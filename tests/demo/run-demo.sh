@@ -37,6 +37,8 @@ die() { echo "demo: $*" >&2; exit 1; }
 for tool in "$EXIM" /usr/bin/swaks /usr/bin/openssl /usr/bin/dkimsign /usr/bin/arcsign "$PY"; do
 	[ -x "$tool" ] || die "$tool is missing (make deps installs it)"
 done
+# Exim reads the module and the configuration snippets as its own user.
+sh "$SRCDIR/build/exim-access.sh" "$SRCDIR" || die "cannot let Exim's user reach $SRCDIR"
 
 T=""
 cleanup() {
